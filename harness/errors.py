@@ -1,0 +1,112 @@
+"""The one error hierarchy of preload-harness.
+
+Two families never mix:
+
+* :class:`ProfileError` and :class:`UsageError` are bad input from the user (a profile, an option);
+  they stop the run before any report is written, with file, line, key and a remedy.
+* :class:`DeviceError` and its children are infrastructure faults (device offline, unauthorized,
+  adb timeout, unparsable output). In pytest they become *errors* (Allure "broken"), never
+  assertion failures, and may be retried.
+
+Product defects (missing app, wrong version) are not exceptions here: they are verdicts from
+:mod:`harness.checks` that the suites turn into assertion failures.
+"""
+
+from __future__ import annotations
+
+
+class Error(Exception):
+    """Base of every error the harness raises on purpose."""
+
+
+class UsageError(Error):
+    """A command-line option or environment setting is wrong; the message says how to fix it."""
+
+
+class ProfileError(Error):
+    """A device profile (YAML contract) is invalid.
+
+    Attributes:
+        path: the YAML file, as given.
+        line: 1-based line of the offending key or value, or None when unknown.
+        key: dotted key path inside the document (e.g. ``apps[2].package``), or None.
+        hint: what would be valid (e.g. "did you mean `package`?").
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 key: str | None = None, hint: str | None = None) -> None:
+        self.message = message
+        self.path = path
+        self.line = line
+        self.key = key
+        self.hint = hint
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = self.path or "<profile>"
+        if self.line is not None:
+            where += f":{self.line}"
+        text = f"{where}: {self.key + ': ' if self.key else ''}{self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class ProfileErrors(ProfileError):
+    """Several profile errors found in one pass; ``errors`` holds each one."""
+
+    def __init__(self, errors: list[ProfileError]) -> None:
+        self.errors = list(errors)
+        Error.__init__(self, "\n".join(str(e) for e in self.errors))
+        self.message, self.path, self.line, self.key, self.hint = str(self), None, None, None, None
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+class DeviceError(Error):
+    """An infrastructure fault tied to one device (Allure "broken"); ``serial`` names it."""
+
+    def __init__(self, message: str, *, serial: str | None = None, remedy: str | None = None) -> None:
+        self.serial = serial
+        self.remedy = remedy
+        text = f"[{serial}] {message}" if serial else message
+        if remedy:
+            text += f" — {remedy}"
+        super().__init__(text)
+
+
+class DeviceUnavailable(DeviceError):
+    """The device is offline, unauthorized, or gone from the adb server."""
+
+
+class AdbError(DeviceError):
+    """An adb call failed: ``cmd`` is the argv sent, ``rc`` the exit code (None if unknown), ``output`` the text."""
+
+    def __init__(self, message: str, *, serial: str | None = None, cmd: list[str] | str | None = None,
+                 rc: int | None = None, output: str | None = None, remedy: str | None = None) -> None:
+        self.cmd = cmd
+        self.rc = rc
+        self.output = output
+        super().__init__(message, serial=serial, remedy=remedy)
+
+
+class AdbTimeout(AdbError):
+    """An adb call did not finish within its timeout (seconds in ``timeout``)."""
+
+    def __init__(self, message: str, *, timeout: float, **kwargs: object) -> None:
+        self.timeout = timeout
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
+class ParseError(DeviceError):
+    """A device's command output could not be parsed; ``command`` names the command that produced it."""
+
+    def __init__(self, message: str, *, command: str, serial: str | None = None, excerpt: str | None = None) -> None:
+        self.command = command
+        self.excerpt = excerpt
+        super().__init__(f"cannot parse output of `{command}`: {message}", serial=serial)
+
+
+class LaunchInfraError(DeviceError):
+    """The launch check could not run for a harness or link reason (uiautomator2 server, device gone)."""
