@@ -1,0 +1,179 @@
+"""YAML loading that remembers where every key and value came from.
+
+Used by the device-profile loader and by the virtual device's image loader, so that every bad
+input is reported as ``file:line: key: message (hint)`` and never as a traceback.
+
+* Duplicate keys in a mapping are errors (PyYAML silently keeps the last one).
+* :func:`load_yaml` returns plain Python data plus a :class:`Locations` map from key paths
+  (tuples such as ``("apps", 2, "package")``) to 1-based line numbers.
+* :func:`validation_errors` turns a pydantic ``ValidationError`` into :class:`ProfileError` s with
+  the line of the offending key and, for unknown keys, a "did you mean" hint.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import ProfileError
+
+KeyPath = tuple[str | int, ...]
+
+
+class Locations(dict[KeyPath, int]):
+    """Map of key path → 1-based line number; :meth:`line_for` falls back to the nearest parent."""
+
+    def line_for(self, path: Sequence[str | int]) -> int | None:
+        """Line of ``path`` or of its closest ancestor that has one; None for an empty document."""
+        p = tuple(path)
+        while True:
+            if p in self:
+                return self[p]
+            if not p:
+                return None
+            p = p[:-1]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys; nodes keep their marks for :func:`_walk`."""
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None,
+                f"duplicate key {key!r} (first at line {seen[key]}); remove one of them",
+                key_node.start_mark)
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _walk(node: yaml.Node, path: KeyPath, locs: Locations) -> None:
+    locs.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            locs[path + (key,)] = key_node.start_mark.line + 1
+            _walk(value_node, path + (key,), locs)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            locs[path + (i,)] = item.start_mark.line + 1
+            _walk(item, path + (i,), locs)
+
+
+def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, Locations]:
+    """Parse one YAML document from ``path`` (or from ``text``, reported as ``path``).
+
+    Returns ``(data, locations)``. Raises :class:`ProfileError` with file and line for unreadable
+    files, YAML syntax errors and duplicate keys.
+    """
+    path = str(path)
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ProfileError("file not found", path=path, hint="check the path") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ProfileError(f"cannot read file: {exc}", path=path) from None
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or str(exc)
+        if exc.context and "duplicate" not in problem:
+            problem = f"{exc.context}; {problem}"
+        hint = None if "duplicate key" in problem else "fix the indentation or quoting on that line"
+        raise ProfileError(f"invalid YAML: {problem}", path=path, line=line, hint=hint) from None
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"invalid YAML: {exc}", path=path) from None
+    locs = Locations()
+    if node is not None:
+        _walk(node, (), locs)
+    return data, locs
+
+
+def _model_fields(model: type[BaseModel] | None, loc: Sequence[str | int]) -> list[str]:
+    """Field names (aliases first) allowed at ``loc`` inside ``model``, for did-you-mean hints."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            # descend into list / dict item types
+            continue
+        ann = fields[part].annotation
+        current = _unwrap_model(ann)
+    fields = getattr(current, "model_fields", None) or {}
+    return [f.alias or name for name, f in fields.items()]
+
+
+def _unwrap_model(ann: Any) -> type[BaseModel] | None:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in getattr(ann, "__args__", ()) or ():
+        found = _unwrap_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def format_key(loc: Iterable[str | int]) -> str:
+    """``("apps", 2, "package")`` → ``apps[2].package``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def validation_errors(exc: ValidationError, *, path: str, locations: Locations,
+                      model: type[BaseModel] | None = None,
+                      prefix: KeyPath = ()) -> list[ProfileError]:
+    """Convert a pydantic ``ValidationError`` into ProfileErrors with file, line, key and a hint.
+
+    ``prefix`` is the key path of the validated object inside the YAML document (when a sub-tree
+    was validated). Unknown keys (``extra_forbidden``) get "did you mean `x`?" or the list of
+    valid keys.
+    """
+    out: list[ProfileError] = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        full = prefix + tuple(loc)
+        line = locations.line_for(full)
+        key = format_key(full) or None
+        hint = None
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            bad = str(loc[-1]) if loc else ""
+            allowed = _model_fields(model, loc[:-1])
+            close = difflib.get_close_matches(bad, allowed, n=1, cutoff=0.6)
+            msg = f"unknown key `{bad}`"
+            if close:
+                hint = f"did you mean `{close[0]}`?"
+            elif allowed:
+                hint = "valid keys: " + ", ".join(sorted(allowed))
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+            hint = f"add `{loc[-1]}`" if loc else None
+        else:
+            inp = err.get("input")
+            if isinstance(inp, (str, int, float)) and not isinstance(inp, bool):
+                msg = f"{msg} (got {inp!r})"
+        out.append(ProfileError(msg, path=path, line=line, key=key, hint=hint))
+    return out
