@@ -110,3 +110,11 @@ class ParseError(DeviceError):
 
 class LaunchInfraError(DeviceError):
     """The launch check could not run for a harness or link reason (uiautomator2 server, device gone)."""
+
+
+class AdbServerError(DeviceError):
+    """An adb server (a farm host, ``host:port``) cannot be reached or refused a host request."""
+
+
+class ProfileMatchError(Error):
+    """A device matches no device profile, or more than one; reported as an error for that device."""

@@ -1,0 +1,285 @@
+"""adb access: the only module that talks to adbutils.
+
+Layer 1 of the harness (Mobly's "command proxy"): one explicit :class:`adbutils.AdbClient` per adb
+server (a farm host given as ``host:port``), no module globals, no implicit "only device".
+
+* Every device command is an argv list; :func:`quote_argv` quotes each argument with
+  :func:`shlex.quote`, so no profile value or package name is ever spliced into a shell string.
+  Harness-built compound scripts go through :class:`ShellScript`, which only joins quoted commands
+  with fixed separators.
+* Every call has a timeout (seconds). adbutils applies a socket timeout to each read on the
+  connection, including the OKAY that answers the OPEN, so a device that never answers raises
+  :class:`~harness.errors.AdbTimeout` instead of hanging (``shared/notes/adb-transport.md`` §4).
+* Shell commands use the shell v2 protocol when the device advertises ``shell_v2`` (Android 7+):
+  the exit packet proves the output is complete; a stream cut mid-command raises
+  :class:`~harness.errors.DeviceUnavailable` rather than returning truncated text. Older devices
+  fall back to v1 with adbutils' ``X4EXIT`` marker, whose absence is detected the same way.
+* adbutils exceptions are translated into the one hierarchy of :mod:`harness.errors`; nothing here
+  raises an adbutils type.
+* The harness never kills the adb server, never disconnects devices and never starts a server on a
+  remote host: :meth:`AdbServerLink.probe` checks reachability itself because adbutils would
+  otherwise run ``adb start-server`` locally when a connection fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import adbutils
+from adbutils import AdbClient, AdbDevice
+
+from harness.errors import AdbError, AdbServerError, AdbTimeout, DeviceUnavailable, UsageError
+
+DEFAULT_TIMEOUT_S = 30.0
+"""Default per-read timeout of a device command, in seconds."""
+
+DEFAULT_SERVER = "127.0.0.1:5037"
+
+_log = logging.getLogger("harness.adb")
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """An adb server endpoint (``host:port``); the farm host a device is attached to."""
+
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, spec: str) -> ServerAddress:
+        """Parse ``host:port``, ``host`` (port 5037) or ``:port`` (localhost).
+
+        Raises :class:`~harness.errors.UsageError` for anything else, naming the option.
+        """
+        text = spec.strip()
+        host, sep, port_text = text.rpartition(":")
+        if not sep:
+            host, port_text = text, "5037"
+        host = host or "127.0.0.1"
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536 or not host or any(c.isspace() for c in host):
+            raise UsageError(f"--adb-server {spec!r}: expected host:port, e.g. 127.0.0.1:5037 or farm-host-3:5037")
+        return cls(host, int(port_text))
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class DeviceEntry:
+    """One line of ``adb devices -l`` as the server reports it (state: device, offline, unauthorized, ...)."""
+
+    serial: str
+    state: str
+    server: ServerAddress
+    model: str | None = None
+    product: str | None = None
+    device: str | None = None
+    transport_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What one device command returned.
+
+    ``command`` is the exact shell text sent; ``exit_code`` the remote exit status; ``stdout`` and
+    ``stderr`` decoded as UTF-8 with replacement (v1 shells merge stderr into stdout);
+    ``duration_s`` the wall time in seconds.
+    """
+
+    command: str
+    exit_code: int
+    stdout: str
+    stderr: str = ""
+    duration_s: float = 0.0
+
+    @property
+    def output(self) -> str:
+        """stdout followed by stderr."""
+        return self.stdout + self.stderr
+
+
+def quote_argv(argv: Sequence[str]) -> str:
+    """Join one command's arguments for ``sh -c``, each quoted with :func:`shlex.quote`."""
+    if not argv:
+        raise ValueError("empty command")
+    return " ".join(shlex.quote(str(a)) for a in argv)
+
+
+@dataclass
+class ShellScript:
+    """A compound shell command built only from quoted argv lists and fixed harness text.
+
+    ``add(argv)`` appends a quoted command; ``add_raw(text)`` appends harness-owned text (markers such
+    as ``echo @@PH:abc:rc:$?``) and refuses anything that is not plain ASCII without quotes, so that
+    untrusted values can only enter through :meth:`add`.
+    """
+
+    parts: list[str] = field(default_factory=list)
+
+    def add(self, argv: Sequence[str]) -> ShellScript:
+        """Append one command (argv list)."""
+        self.parts.append(quote_argv(argv))
+        return self
+
+    def add_raw(self, text: str) -> ShellScript:
+        """Append harness-owned shell text; raises ValueError on quotes, newlines or non-ASCII."""
+        if any(c in text for c in "'\"\n\\`") or not text.isascii():
+            raise ValueError(f"raw shell text must be harness-owned constant text: {text!r}")
+        self.parts.append(text)
+        return self
+
+    def render(self) -> str:
+        """The script, commands joined with ``; ``."""
+        return "; ".join(self.parts)
+
+
+def _translate(exc: BaseException, *, serial: str | None, command: str, timeout: float) -> Exception:
+    """Map an adbutils / socket exception to the harness hierarchy."""
+    text = str(exc).strip() or exc.__class__.__name__
+    if isinstance(exc, (adbutils.AdbTimeout, socket.timeout, TimeoutError)):
+        return AdbTimeout(f"no answer within {timeout:g} s to `{command}`", serial=serial, cmd=command,
+                          timeout=timeout, remedy="check that the device is responsive (screen, adbd); rerun")
+    low = text.lower()
+    if "unauthorized" in low:
+        return DeviceUnavailable("device is unauthorized", serial=serial,
+                                 remedy="accept the USB debugging prompt on the device (or add this host's adbkey)")
+    if "offline" in low:
+        return DeviceUnavailable("device is offline", serial=serial,
+                                 remedy="reconnect the device (cable, `adb connect`) and rerun")
+    if "not found" in low and "device" in low:
+        return DeviceUnavailable("device is no longer attached to the adb server", serial=serial,
+                                 remedy="reattach or reconnect it and rerun")
+    if isinstance(exc, (EOFError, ConnectionError, OSError)) or "closed" in low or "shell output invalid" in low:
+        return DeviceUnavailable(f"connection lost during `{command}` ({text})", serial=serial,
+                                 remedy="the device went away mid-command; check the link and rerun")
+    return AdbError(text, serial=serial, cmd=command)
+
+
+class DeviceLink:
+    """adb access to one device on one server (layer 1): run commands, read screenshots.
+
+    Build it with :meth:`AdbServerLink.device`. Thread-safe as far as adbutils is (each call opens
+    its own connection to the adb server). ``round_trips`` counts device commands sent.
+    """
+
+    def __init__(self, client: AdbClient, serial: str, server: ServerAddress,
+                 *, default_timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self.serial = serial
+        self.server = server
+        self.default_timeout = default_timeout
+        self.round_trips = 0
+        self._client = client
+        self._device = AdbDevice(client, serial=serial)
+        self._log = logging.getLogger(f"harness.device.{serial}")
+
+    @property
+    def adbutils_device(self) -> AdbDevice:
+        """The explicit adbutils device (for uiautomator2, which must never use adbutils' globals)."""
+        return self._device
+
+    def state(self, timeout: float = 10.0) -> str:
+        """``device``, ``offline``, ``unauthorized``... as the adb server sees it; raises DeviceUnavailable if gone."""
+        try:
+            with self._client.make_connection(timeout=timeout) as c:
+                c.send_command(f"host-serial:{self.serial}:get-state")
+                c.check_okay()
+                return c.read_string_block()
+        except Exception as exc:  # noqa: BLE001 - translated below
+            raise _translate(exc, serial=self.serial, command="get-state", timeout=timeout) from None
+
+    def shell(self, argv: Sequence[str] | ShellScript, *, timeout: float | None = None) -> CommandResult:
+        """Run one command (argv list, each argument quoted) or a :class:`ShellScript`.
+
+        Returns a :class:`CommandResult`; a non-zero exit code is not an error here (callers decide).
+        Raises :class:`~harness.errors.AdbTimeout` (no answer within ``timeout`` s between reads),
+        :class:`~harness.errors.DeviceUnavailable` (offline, unauthorized, gone, stream cut) or
+        :class:`~harness.errors.AdbError`.
+        """
+        command = argv.render() if isinstance(argv, ShellScript) else quote_argv(argv)
+        timeout = self.default_timeout if timeout is None else timeout
+        start = time.monotonic()
+        self.round_trips += 1
+        try:
+            ret = self._device.shell2(command, timeout=timeout, rstrip=False, v2=True)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a harness error
+            err = _translate(exc, serial=self.serial, command=command[:200], timeout=timeout)
+            self._log.warning("%s -> %s", command[:200], err)
+            raise err from None
+        duration = time.monotonic() - start
+        stdout = ret.stdout if (ret.stdout or ret.stderr) else ret.output
+        result = CommandResult(command=command, exit_code=ret.returncode, stdout=stdout, stderr=ret.stderr,
+                               duration_s=duration)
+        self._log.debug("%s -> rc=%s %d bytes in %.3f s", command[:200], ret.returncode, len(result.output), duration)
+        return result
+
+    def screencap_png(self, timeout: float = 20.0) -> bytes:
+        """The current screen as PNG bytes (``screencap -p`` over a v1 shell: binary-safe since Android 7).
+
+        Raises :class:`~harness.errors.AdbError` when the bytes are not a PNG.
+        """
+        self.round_trips += 1
+        try:
+            data = self._device.shell(["screencap", "-p"], timeout=timeout, encoding=None)
+        except Exception as exc:  # noqa: BLE001
+            raise _translate(exc, serial=self.serial, command="screencap -p", timeout=timeout) from None
+        if not isinstance(data, bytes) or not data.startswith(b"\x89PNG\r\n\x1a\n"):
+            raise AdbError("screencap -p did not return a PNG", serial=self.serial, cmd="screencap -p",
+                           output=repr(bytes(data[:40])) if data else "")
+        return data
+
+
+class AdbServerLink:
+    """One adb server (a farm host) reached through its own explicit :class:`adbutils.AdbClient`."""
+
+    def __init__(self, address: ServerAddress, *, timeout: float = 10.0,
+                 command_timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self.address = address
+        self.timeout = timeout
+        self.command_timeout = command_timeout
+        self._client = AdbClient(host=address.host, port=address.port, socket_timeout=timeout)
+
+    def probe(self) -> None:
+        """Raise :class:`~harness.errors.AdbServerError` unless something listens at the address.
+
+        Done with a plain socket so that adbutils never starts a local server as a side effect.
+        """
+        try:
+            with socket.create_connection((self.address.host, self.address.port), timeout=self.timeout):
+                pass
+        except OSError as exc:
+            raise AdbServerError(
+                f"no adb server at {self.address} ({exc.strerror or exc})",
+                remedy="start it there (`adb start-server`, or `adb -a nodaemon server` on a farm host) "
+                       "or fix --adb-server") from None
+
+    def devices(self) -> list[DeviceEntry]:
+        """All devices the server lists (``host:devices-l``), in every state, sorted by serial."""
+        self.probe()
+        try:
+            infos = self._client.list(extended=True)
+        except Exception as exc:  # noqa: BLE001
+            raise AdbServerError(f"adb server {self.address} did not list devices: {exc}") from None
+        out = [DeviceEntry(serial=i.serial, state=i.state, server=self.address, model=i.tags.get("model"),
+                           product=i.tags.get("product"), device=i.tags.get("device"),
+                           transport_id=i.tags.get("transport_id")) for i in infos]
+        return sorted(out, key=lambda e: e.serial)
+
+    def device(self, serial: str) -> DeviceLink:
+        """A :class:`DeviceLink` for ``serial`` on this server (no round trip)."""
+        return DeviceLink(self._client, serial, self.address, default_timeout=self.command_timeout)
+
+
+def servers_from_specs(specs: Iterable[str] | None, *,
+                       command_timeout: float = DEFAULT_TIMEOUT_S) -> list[AdbServerLink]:
+    """One :class:`AdbServerLink` per ``--adb-server`` value (default: the local server), duplicates removed."""
+    addresses: list[ServerAddress] = []
+    for spec in list(specs or []) or [DEFAULT_SERVER]:
+        addr = ServerAddress.parse(spec)
+        if addr not in addresses:
+            addresses.append(addr)
+    return [AdbServerLink(a, command_timeout=command_timeout) for a in addresses]
