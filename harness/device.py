@@ -1,0 +1,100 @@
+"""The device object (layer 2): one attached device, its facts, inventory and evidence services.
+
+A :class:`Device` wraps a :class:`~harness.adb.DeviceLink` with a per-device logger
+(``harness.device.<serial>``) and caches what a run reads once: the build facts (one ``getprop``
+round trip) and the package inventory (one round trip for all required packages). Once a device
+has failed with :class:`~harness.errors.DeviceUnavailable`, it is marked gone and every later call
+raises the same error at once, so a vanished device costs one timeout, not one per test.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from harness.adb import DeviceEntry, DeviceLink
+from harness.errors import DeviceError, DeviceUnavailable, ParseError
+from harness.facts import DeviceFacts
+from harness.inventory import Inventory, collect_inventory
+from harness.parsers import parse_getprop
+
+
+class Device:
+    """One device under test.
+
+    ``entry`` is the adb server's listing (serial, state, server); ``link`` runs commands.
+    ``region_override`` (from ``--region``) replaces the region read from properties.
+    """
+
+    def __init__(self, entry: DeviceEntry, link: DeviceLink, *, region_override: str | None = None) -> None:
+        self.entry = entry
+        self.link = link
+        self.serial = entry.serial
+        self.server = str(entry.server)
+        self.region_override = region_override
+        self.log = logging.LoggerAdapter(logging.getLogger(f"harness.device.{self.serial}"), {"serial": self.serial})
+        self._lock = threading.RLock()
+        self._facts: DeviceFacts | None = None
+        self._inventories: dict[tuple[str, ...], Inventory] = {}
+        self.gone: DeviceError | None = None
+
+    def __repr__(self) -> str:
+        return f"Device({self.serial!r} on {self.server})"
+
+    @property
+    def label(self) -> str:
+        """``<model> (<serial>)`` once facts are known, else the serial."""
+        model = self._facts.model if self._facts else self.entry.model
+        return f"{model} ({self.serial})" if model else self.serial
+
+    def check_reachable(self) -> None:
+        """Raise the stored error if the device is gone, or :class:`DeviceUnavailable` if not in state ``device``."""
+        if self.gone is not None:
+            raise self.gone
+        if self.entry.state != "device":
+            remedy = {
+                "unauthorized": "accept the USB debugging prompt on the device (or install this host's adbkey)",
+                "offline": "reconnect the device (cable or `adb connect`), then rerun",
+            }.get(self.entry.state, "check the device and the adb server")
+            raise DeviceUnavailable(f"device is {self.entry.state}", serial=self.serial, remedy=remedy)
+
+    def _guarded(self, func, *args, **kwargs):  # noqa: ANN001, ANN202 - internal
+        self.check_reachable()
+        try:
+            return func(*args, **kwargs)
+        except DeviceUnavailable as exc:
+            self.gone = exc
+            self.log.error("device gone: %s", exc)
+            raise
+
+    def facts(self) -> DeviceFacts:
+        """Build facts from one ``getprop`` call (cached). Raises DeviceError / ParseError."""
+        with self._lock:
+            if self._facts is None:
+                result = self._guarded(self.link.shell, ["getprop"])
+                if result.exit_code != 0:
+                    raise ParseError(f"exit code {result.exit_code}: {result.output.strip()[:200]}",
+                                     command="getprop", serial=self.serial)
+                try:
+                    props = parse_getprop(result.stdout)
+                    self._facts = DeviceFacts.from_props(props, region_override=self.region_override)
+                except ParseError as exc:
+                    raise ParseError(exc.args[0] if exc.args else str(exc), command="getprop", serial=self.serial,
+                                     excerpt=result.stdout[:300]) from None
+                self.log.info("facts: %s sdk=%s region=%s", self._facts.model, self._facts.sdk,
+                              self._facts.region.region)
+            return self._facts
+
+    def inventory(self, packages: Sequence[str]) -> Inventory:
+        """Package states of ``packages`` for user 0 (cached per package set). Raises DeviceError / ParseError."""
+        key = tuple(sorted(set(packages)))
+        with self._lock:
+            if key not in self._inventories:
+                sdk = self.facts().sdk
+                self._inventories[key] = self._guarded(collect_inventory, self.link, key, sdk)
+            return self._inventories[key]
+
+    def screenshot(self) -> bytes:
+        """PNG bytes of the current screen. Raises DeviceError."""
+        return self._guarded(self.link.screencap_png)
