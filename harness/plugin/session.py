@@ -1,0 +1,173 @@
+"""Run context: which devices this run checks, their facts and matched profiles (no pytest imports).
+
+:func:`discover` is called once per pytest process (lazily, when the first compliance test is
+parametrized). It lists the devices of every ``--adb-server``, keeps those chosen by ``--serial``,
+reads each device's properties (one ``getprop`` round trip, devices in parallel), matches each to
+exactly one device profile and resolves its requirements for the device's region. Every problem
+becomes a :class:`DeviceCase` with ``problem`` set, so a device is never silently dropped: its
+device-level test reports the problem as an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.adb import AdbServerLink, DeviceEntry, ServerAddress, servers_from_specs
+from harness.device import Device
+from harness.errors import AdbServerError, DeviceError, DeviceUnavailable, Error, ProfileMatchError
+from harness.facts import DeviceFacts
+from harness.profiles import AppRequirement, DeviceProfile, ProfileSet
+
+ALL = "all"
+
+
+@dataclass
+class DeviceCase:
+    """One device of the run: its facts and profile, or the problem that stops its checks."""
+
+    serial: str
+    server: str
+    device: Device | None = None
+    facts: DeviceFacts | None = None
+    profile: DeviceProfile | None = None
+    requirements: list[AppRequirement] = field(default_factory=list)
+    problem: Error | None = None
+
+    @property
+    def model(self) -> str | None:
+        """ro.product.model, or the adb listing's model, or None."""
+        if self.facts:
+            return self.facts.model
+        return self.device.entry.model if self.device else None
+
+    @property
+    def region(self) -> str | None:
+        """Resolved region (ISO alpha-2) or None."""
+        return self.facts.region.region if self.facts else None
+
+    @property
+    def id(self) -> str:
+        """Readable pytest id: ``MI_5-127.0.0.1:40001``."""
+        model = (self.model or "unknown").replace(" ", "_")
+        return f"{model}-{self.serial}"
+
+    def __repr__(self) -> str:
+        return self.id
+
+    def all_packages(self) -> list[str]:
+        """Every package this device's requirements name (for the one-round-trip inventory)."""
+        return sorted({r.package for r in self.requirements})
+
+
+@dataclass
+class AppCase:
+    """One (device, app requirement) pair: the unit of the app-level checks."""
+
+    device_case: DeviceCase
+    requirement: AppRequirement
+
+    @property
+    def id(self) -> str:
+        """Readable pytest id: ``MI_5-127.0.0.1:40001-com.microsoft.office.word``."""
+        return f"{self.device_case.id}-{self.requirement.package}"
+
+    def __repr__(self) -> str:
+        return self.id
+
+
+@dataclass
+class RunContext:
+    """Everything discovered for this run."""
+
+    servers: list[str]
+    devices: list[DeviceCase]
+
+    def app_cases(self) -> list[AppCase]:
+        """All (device, app) pairs of devices without a problem, in device then package order."""
+        return [AppCase(d, r) for d in self.devices if d.problem is None
+                for r in sorted(d.requirements, key=lambda r: r.package)]
+
+
+class NoDevicesError(Error):
+    """No device to check: nothing attached, or nothing matched ``--serial``."""
+
+
+def _prepare(case: DeviceCase, profiles: ProfileSet) -> None:
+    """Read facts and match a profile; record any problem on the case."""
+    assert case.device is not None
+    try:
+        case.device.check_reachable()
+        case.facts = case.device.facts()
+    except DeviceError as exc:
+        case.problem = exc
+        return
+    matches = profiles.match(case.facts.props)
+    f = case.facts
+    what = f"{f.model} (ro.product.model={f.model!r}, ro.product.device={f.device!r}, ro.product.name={f.name!r})"
+    if not matches:
+        known = ", ".join(sorted(p.id for p in profiles.profiles)) or "none"
+        case.problem = ProfileMatchError(
+            f"[{case.serial}] {what} matches no device profile; add a profile under device_profiles/ "
+            f"whose match names this model, or leave the device out with --serial (profiles: {known})")
+        return
+    if len(matches) > 1:
+        case.problem = ProfileMatchError(
+            f"[{case.serial}] {what} matches {len(matches)} profiles: "
+            + ", ".join(f"{p.id} ({p.path})" for p in matches) + "; narrow their `match:` so exactly one applies")
+        return
+    case.profile = matches[0]
+    case.requirements = list(case.profile.requirements(f.region.region, f.operator))
+
+
+def discover(*, server_specs: Sequence[str] | None, serials: Sequence[str] | None, profiles: ProfileSet,
+             region_override: str | None = None, command_timeout: float = 30.0, workers: int = 16) -> RunContext:
+    """List, select and prepare the devices of this run.
+
+    Raises :class:`NoDevicesError` when no server answers and no device is listed, or when nothing
+    is attached; a server that does not answer while others do becomes a problem case.
+    """
+    links: list[AdbServerLink] = servers_from_specs(server_specs, command_timeout=command_timeout)
+    wanted = [s for s in (serials or []) if s != ALL]
+    cases: list[DeviceCase] = []
+    server_errors: list[AdbServerError] = []
+    for link in links:
+        try:
+            entries: list[DeviceEntry] = link.devices()
+        except AdbServerError as exc:
+            server_errors.append(exc)
+            cases.append(DeviceCase(serial=f"adb-server-{link.address}", server=str(link.address), problem=exc))
+            continue
+        for entry in entries:
+            if wanted and entry.serial not in wanted:
+                continue
+            cases.append(DeviceCase(serial=entry.serial, server=str(link.address),
+                                    device=Device(entry, link.device(entry.serial), region_override=region_override)))
+    if server_errors and len(server_errors) == len(links):
+        raise NoDevicesError("\n".join(str(e) for e in server_errors))
+    found = {c.serial for c in cases}
+    for serial in wanted:
+        if serial not in found:
+            cases.append(DeviceCase(serial=serial, server=",".join(str(lk.address) for lk in links),
+                                    problem=DeviceUnavailable(
+                                        "not attached to any adb server of this run", serial=serial,
+                                        remedy="check the serial (`adb devices -l`) and --adb-server")))
+    if not any(c.device for c in cases) and not wanted:
+        servers = ", ".join(str(lk.address) for lk in links)
+        raise NoDevicesError(f"no device attached to the adb server(s) {servers}; attach a device, point "
+                             "--adb-server at a farm host, or run the bundled virtual farm (see README)")
+    live = [c for c in cases if c.device is not None and c.problem is None]
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(live) or 1))) as pool:
+        list(pool.map(lambda c: _prepare(c, profiles), live))
+    return RunContext(servers=[str(lk.address) for lk in links], devices=cases)
+
+
+def default_profiles_dir() -> Path:
+    """``device_profiles/`` of this checkout."""
+    return Path(__file__).resolve().parents[2] / "device_profiles"
+
+
+__all__ = ["ALL", "AppCase", "DeviceCase", "NoDevicesError", "RunContext", "ServerAddress", "discover",
+           "default_profiles_dir"]
