@@ -1,0 +1,326 @@
+"""The pytest plugin: options, parametrization, fixtures, Allure labels, records and the release gate.
+
+Registered by the repository's root ``conftest.py``. Fixtures only wire library objects together;
+the logic lives in :mod:`harness.checks` (pure), :mod:`harness.device` and :mod:`harness.inventory`.
+Per-run state lives in ``config.stash`` (no module globals), per-device state on the
+:class:`~harness.device.Device` objects, per-test state in fixtures and ``item.stash``.
+
+Suites ask for one of two parametrized fixtures:
+
+* ``device_case``: one test per device of the run (device-level checks, e.g. region);
+* ``app_case``: one test per (device, required app) pair.
+
+Devices are discovered once per process, when the first such test is parametrized, so running the
+project's own tests never touches adb.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import allure
+import pytest
+
+from harness.errors import Error, ProfileErrors, ProfileMatchError
+from harness.plugin.outcome import VERDICT_KEY, Expect, category_name, classify
+from harness.plugin.session import ALL, AppCase, DeviceCase, NoDevicesError, RunContext, discover
+from harness.reporting.gate import EXIT_INFRASTRUCTURE, EXIT_NO_CHECKS, EXIT_USAGE, evaluate_gate, summary_lines
+from harness.reporting.records import Record, RecordWriter
+
+CONTEXT_KEY = pytest.StashKey[RunContext]()
+WRITER_KEY = pytest.StashKey[RecordWriter]()
+RECORDS_KEY = pytest.StashKey[list[Record]]()
+
+DEVICE_SEVERITY = "critical"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options of the compliance run (all under "preload-harness")."""
+    group = parser.getgroup("preload-harness", "partner-app preload compliance")
+    group.addoption("--adb-server", action="append", default=[], metavar="HOST:PORT",
+                    help="adb server (farm host) to take devices from; repeatable; default 127.0.0.1:5037")
+    group.addoption("--serial", action="append", default=[], metavar="SERIAL",
+                    help="device to check (repeatable), or 'all' (the default: every device of the servers)")
+    group.addoption("--region", default=None, metavar="XX",
+                    help="state the devices' market (ISO 3166 alpha-2) instead of reading it from properties")
+    group.addoption("--profiles", action="append", default=[], metavar="PATH",
+                    help="device profile files or directories (default: device_profiles/)")
+    group.addoption("--gate-severity", default="critical", choices=["blocker", "critical", "normal", "minor"],
+                    help="lowest severity whose failure fails the run (exit 1); default critical")
+    group.addoption("--records", default="reports/records.jsonl", metavar="FILE",
+                    help="append one JSON line per test here (default reports/records.jsonl)")
+    group.addoption("--adb-timeout", type=float, default=30.0, metavar="SECONDS",
+                    help="timeout of each adb read, in seconds (default 30)")
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def run_context(config: pytest.Config) -> RunContext:
+    """The run's devices, discovered on first use; stops the run with a clear message on bad input."""
+    if CONTEXT_KEY in config.stash:
+        return config.stash[CONTEXT_KEY]
+    from harness.profiles import load_profiles  # deferred: only compliance runs load profiles
+
+    region = config.getoption("region")
+    if region is not None and not (len(region) == 2 and region.isalpha()):
+        pytest.exit(f"--region {region!r}: expected an ISO 3166 alpha-2 code such as CN or IN", returncode=4)
+    try:
+        profiles = load_profiles(config.getoption("profiles") or None)
+    except ProfileErrors as exc:
+        pytest.exit(f"invalid device profiles ({len(exc.errors)} errors):\n{exc}", returncode=4)
+    except Error as exc:
+        pytest.exit(f"invalid device profiles:\n{exc}", returncode=4)
+    serials = config.getoption("serial") or [ALL]
+    try:
+        ctx = discover(server_specs=config.getoption("adb_server"), serials=serials, profiles=profiles,
+                       region_override=region.upper() if region else None,
+                       command_timeout=config.getoption("adb_timeout"))
+    except NoDevicesError as exc:
+        pytest.exit(f"no device to check: {exc}", returncode=EXIT_INFRASTRUCTURE)
+    except Error as exc:
+        pytest.exit(str(exc), returncode=4)
+    config.stash[CONTEXT_KEY] = ctx
+    return ctx
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``device_case`` per device and ``app_case`` per (device, required app)."""
+    if "app_case" in metafunc.fixturenames:
+        cases = run_context(metafunc.config).app_cases()
+        metafunc.parametrize("app_case", cases, ids=[c.id for c in cases])
+    elif "device_case" in metafunc.fixturenames:
+        devices = run_context(metafunc.config).devices
+        metafunc.parametrize("device_case", devices, ids=[d.id for d in devices])
+
+
+def _case_of(item: pytest.Item) -> tuple[DeviceCase | None, AppCase | None]:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    app = params.get("app_case")
+    if isinstance(app, AppCase):
+        return app.device_case, app
+    dev = params.get("device_case")
+    return (dev if isinstance(dev, DeviceCase) else None), None
+
+
+def _check_of(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("check")
+    return marker.args[0] if marker and marker.args else None
+
+
+def _meta(item: pytest.Item) -> dict | None:
+    """The record fields known before the test runs (device, profile, app, severity)."""
+    device, app = _case_of(item)
+    check = _check_of(item)
+    if device is None or check is None:
+        return None
+    if device.problem is not None:  # the test reports the device's problem, not its check
+        check = "profile_match" if isinstance(device.problem, ProfileMatchError) else "device"
+    f = device.facts
+    req = app.requirement if app else None
+    return {
+        "nodeid": item.nodeid, "check": check, "serial": device.serial, "host": device.server,
+        "model": device.model, "profile": device.profile.id if device.profile else None,
+        "region": device.region, "fingerprint": f.fingerprint if f else None,
+        "android": f.release if f else None, "sdk": f.sdk if f else None,
+        "package": req.package if req else None, "app": req.name if req else None,
+        "severity": req.severity if req else DEVICE_SEVERITY,
+    }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``check`` marker; open the records file (controller process only)."""
+    config.addinivalue_line("markers", "check(name): which compliance check a suite test performs")
+    config.stash[RECORDS_KEY] = []
+    if not _is_worker(config):
+        config.pluginmanager.register(_Recorder(config), "preload-harness-recorder")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+    """Attach the outcome classification and the record fields to each phase report (xdist-safe)."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    meta = _meta(item)
+    if meta is None:
+        return
+    kind, infra = classify(call.when, call.excinfo, report.skipped)
+    verdict = item.stash.get(VERDICT_KEY, None)
+    data = {"when": call.when, "outcome": kind, "infra": infra}
+    if call.when == "setup":
+        data["meta"] = meta
+    if verdict is not None and call.when == "call":
+        data.update(category=category_name(verdict.category), expected=verdict.expected,
+                    found=verdict.found, reason=verdict.reason)
+    if call.excinfo is not None and kind != "skipped":
+        data["error"] = " ".join(str(call.excinfo.value).split())[:500]
+    elif report.skipped and isinstance(report.longrepr, tuple):
+        data["error"] = str(report.longrepr[2]).removeprefix("Skipped: ")
+    report.user_properties.append(("preload_harness", json.dumps(data)))
+
+
+def _merge(phases: list[dict]) -> dict | None:
+    meta = next((p["meta"] for p in phases if "meta" in p), None)
+    if meta is None:
+        return None
+    outcome, category, reason, expected, found = "passed", None, "", None, None
+    for p in phases:
+        if p["outcome"] == "passed":
+            continue
+        if outcome in ("failed", "broken"):
+            break
+        outcome = p["outcome"]
+        category = p.get("category") or p.get("infra")
+        reason = p.get("error") or p.get("reason") or ""
+    for p in phases:
+        expected = p.get("expected", expected)
+        found = p.get("found", found)
+        if outcome == "passed" and p.get("reason"):
+            reason = p["reason"]
+    if outcome == "failed" and category is None:
+        category = next((p.get("category") for p in phases if p.get("category")), None)
+    return {**meta, "outcome": outcome, "category": category, "reason": reason[:500],
+            "expected": expected, "found": found}
+
+
+class _Recorder:
+    """Registered per run (controller only): turns each finished test into a record in ``--records``."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.phases: dict[str, list[dict]] = {}
+
+    def _writer(self) -> RecordWriter:
+        writer = self.config.stash.get(WRITER_KEY, None)
+        if writer is None:
+            path = Path(self.config.getoption("records"))
+            if not path.is_absolute():
+                path = Path(self.config.rootpath) / path
+            writer = RecordWriter(path)
+            self.config.stash[WRITER_KEY] = writer
+        return writer
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Collect phase data; at teardown append the test's record (flushed at once)."""
+        data = [json.loads(v) for k, v in report.user_properties if k == "preload_harness"]
+        current = [d for d in data if d["when"] == report.when]
+        if not current:
+            return
+        phase = dict(current[-1], duration=report.duration)
+        phases = self.phases.setdefault(report.nodeid, [])
+        phases.append(phase)
+        if report.when != "teardown":
+            return
+        merged = _merge(self.phases.pop(report.nodeid))
+        if merged is None:
+            return
+        merged["duration_s"] = round(sum(p.get("duration", 0.0) for p in phases), 4)
+        self.config.stash[RECORDS_KEY].append(self._writer().write(merged))
+
+
+@pytest.fixture
+def expect(request: pytest.FixtureRequest) -> Expect:
+    """``expect(verdict, attachments=...)``: assert / skip / pass on a check's verdict, with evidence."""
+    device, app = _case_of(request.node)
+    label = f"{device.model or '?'} ({device.serial})" if device else "device"
+    return Expect(request.node, label, f"{app.requirement.name} ({app.requirement.package})" if app else None)
+
+
+@pytest.fixture(autouse=True)
+def _allure_labels(request: pytest.FixtureRequest) -> None:
+    """Allure epic (model · region) / feature (app) / story (check), severity, title and parameters."""
+    device, app = _case_of(request.node)
+    check = _check_of(request.node)
+    if device is None or check is None:
+        return
+    region = device.region or "unknown region"
+    allure.dynamic.epic(f"{device.model or 'unknown model'} · {region}")
+    allure.dynamic.feature(app.requirement.name if app else "Device")
+    allure.dynamic.story(check)
+    allure.dynamic.severity(app.requirement.severity if app else DEVICE_SEVERITY)
+    what = f"{app.requirement.name}: {check}" if app else check
+    allure.dynamic.title(f"{what} on {device.model or device.serial} ({device.serial})")
+    allure.dynamic.parameter("serial", device.serial)
+    allure.dynamic.parameter("model", device.model or "unknown")
+    allure.dynamic.parameter("region", region)
+    allure.dynamic.parameter("build fingerprint", device.facts.fingerprint if device.facts else "unknown")
+    allure.dynamic.parameter("farm host", device.server)
+    if app:
+        allure.dynamic.parameter("package", app.requirement.package)
+    allure.dynamic.label("host", device.server)
+
+
+@pytest.fixture
+def device_ready(device_case: DeviceCase) -> DeviceCase:
+    """The device case, after raising its problem (unreachable, no profile) as this test's error."""
+    if device_case.problem is not None:
+        raise device_case.problem
+    assert device_case.device is not None
+    device_case.device.check_reachable()
+    return device_case
+
+
+@pytest.fixture
+def package_state(app_case: AppCase):  # noqa: ANN201 - returns harness.inventory.PackageState
+    """The observed state of this test's package (from the device's one-round-trip inventory)."""
+    device = app_case.device_case.device
+    assert device is not None
+    inventory = device.inventory(app_case.device_case.all_packages())
+    return inventory.packages[app_case.requirement.package]
+
+
+@pytest.fixture
+def package_evidence(app_case: AppCase, package_state) -> dict[str, str]:  # noqa: ANN001
+    """Attachments for a failing package check: the package's ``dumpsys package`` section and inventory."""
+    return {f"dumpsys package {app_case.requirement.package}": package_state.section,
+            "inventory record": json.dumps(package_state.to_json(), indent=2)}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write Allure environment/categories; replace the exit status by the release gate's code."""
+    config = session.config
+    writer = config.stash.get(WRITER_KEY, None)
+    if writer is not None:
+        writer.close()
+    if _is_worker(config):
+        return
+    records = config.stash.get(RECORDS_KEY, [])
+    ctx = config.stash.get(CONTEXT_KEY, None)
+    alluredir = getattr(config.option, "allure_report_dir", None)
+    if alluredir and ctx is not None:
+        from harness.reporting.allure_env import write_categories, write_environment
+
+        devices = [{"serial": d.serial, "model": d.model, "fingerprint": d.facts.fingerprint if d.facts else None,
+                    "android": d.facts.release if d.facts else None, "sdk": d.facts.sdk if d.facts else None,
+                    "region": d.region, "host": d.server} for d in ctx.devices]
+        try:
+            write_environment(alluredir, devices)
+            write_categories(alluredir)
+        except OSError as exc:
+            session.config.get_terminal_writer().line(f"preload-harness: cannot write Allure environment: {exc}")
+    if not records:
+        if ctx is not None and exitstatus == 0:
+            session.exitstatus = EXIT_NO_CHECKS
+        return
+    if exitstatus in (2, 3, 4):  # interrupted, internal error, usage error: keep pytest's code
+        return
+    try:
+        session.exitstatus = evaluate_gate(records, config.getoption("gate_severity")).code
+    except Error:
+        session.exitstatus = EXIT_USAGE
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001
+    """Print the compliance summary and the per-device adb round trips."""
+    records = config.stash.get(RECORDS_KEY, [])
+    ctx = config.stash.get(CONTEXT_KEY, None)
+    if not records or ctx is None:
+        return
+    tr = terminalreporter
+    tr.section("preload compliance")
+    for line in summary_lines(records, config.getoption("gate_severity")):
+        tr.line(line)
+    trips = [f"{d.serial}={d.device.link.round_trips}" for d in ctx.devices if d.device is not None]
+    tr.line("adb round trips per device (this process): " + ", ".join(trips))
