@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The main job: set up, check every attached device (or the bundled virtual farm when none is attached),
+# build the reports, exit with the release gate's code. Arguments go to `python -m tools.job` (see --help).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh >&2
+exec .venv/bin/python -m tools.job "$@"
