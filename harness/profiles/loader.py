@@ -1,0 +1,506 @@
+"""Load device profiles from YAML, resolve includes and overrides, collect every error at once.
+
+Entry point: :func:`load_profiles`. Each file is read with :func:`harness.yamlsource.load_yaml` (line
+numbers, duplicate keys rejected), checked for shell metacharacters in every key and string value, then
+validated into :mod:`harness.profiles.models`. Errors of all files are gathered and raised once as
+:class:`harness.errors.ProfileErrors`, each rendered as ``file:line: key: message (hint)``.
+
+Resolution order of a profile's app list: the apps of each ``include`` file in order, then the profile's own
+``apps``, then ``overrides`` (each override is merged onto the app and the merged app validated again, so a
+bad override value is reported at the override's line).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import ProfileError, ProfileErrors
+from harness.profiles.models import (
+    CUSTOM_ERROR,
+    SHELL_METACHARACTERS,
+    AppSetFile,
+    AppSpec,
+    DeviceProfile,
+    ProfileFile,
+)
+from harness.yamlsource import KeyPath, Locations, load_yaml, validation_errors
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_PROFILES_DIR = REPO_ROOT / "device_profiles"
+"""Where :func:`load_profiles` looks when given no paths."""
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+_TYPE_HINTS = {
+    "int_type": "write a whole number without quotes",
+    "int_parsing": "write a whole number without quotes",
+    "bool_type": "write true or false",
+    "list_type": "write a list, e.g. [a, b] or one `- item` per line",
+    "dict_type": "write a mapping (`key: value` lines)",
+    "model_type": "write a mapping (`key: value` lines)",
+    "too_short": "give at least one value, or remove the key to use the default",
+    "string_too_short": "give a non-empty value, or remove the key",
+    "greater_than": "use a positive number",
+    "greater_than_equal": "use a number >= 0",
+}
+
+
+def display_path(path: str | Path) -> str:
+    """``path`` relative to the repository root when it lies inside it (as reports and errors show it)."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(p)
+
+
+def format_key(loc: Iterable[str | int]) -> str:
+    """``("overrides", "com.a.b", "severity")`` → ``overrides[com.a.b].severity``; ints become ``[i]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int) or (isinstance(part, str) and ("." in part or " " in part)):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _error(path: str, locs: Locations | None, loc: KeyPath, message: str, hint: str | None = None) -> ProfileError:
+    line = locs.line_for(loc) if locs is not None else None
+    return ProfileError(message, path=path, line=line, key=format_key(loc) or None, hint=hint)
+
+
+def _shell_scan(data: Any, locs: Locations, path: str) -> tuple[list[ProfileError], set[KeyPath]]:
+    """Errors for every key or string value holding a character of :data:`SHELL_METACHARACTERS`.
+
+    Returns the errors and the key paths reported, so the model validation does not report them again.
+    """
+    errors: list[ProfileError] = []
+    bad: set[KeyPath] = set()
+
+    def check(text: str, loc: KeyPath, what: str) -> None:
+        found = sorted({c for c in text if c in SHELL_METACHARACTERS or ord(c) < 0x20}, key=text.index)
+        if found:
+            shown = " ".join(repr(c)[1:-1] if c in "\n\r" or ord(c) < 0x20 else c for c in found)
+            errors.append(_error(path, locs, loc, f"{what} {text!r} contains shell metacharacter(s) {shown}",
+                                 "remove them: contract values end up in adb shell commands "
+                                 "(package names, versions, names and ids never need them)"))
+            bad.add(loc)
+
+    def walk(node: Any, loc: KeyPath) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                sub = loc + (key if isinstance(key, str) else str(key),)
+                if isinstance(key, str):
+                    check(key, sub, "key")
+                walk(value, sub)
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, loc + (i,))
+        elif isinstance(node, str):
+            check(node, loc, "value")
+
+    walk(data, ())
+    return errors, bad
+
+
+def _under(loc: KeyPath, bad: set[KeyPath]) -> bool:
+    return any(loc[: len(b)] == b for b in bad)
+
+
+def _convert(exc: ValidationError, *, path: str, locs: Locations, model: type[BaseModel],
+             prefix: KeyPath = (), skip: set[KeyPath] | None = None) -> list[ProfileError]:
+    """pydantic errors → ProfileErrors (via :func:`harness.yamlsource.validation_errors`), with better hints.
+
+    Adds: this package's own messages and hints (``profile_value`` errors), did-you-mean for enum values,
+    quoting advice for YAML values read as numbers or booleans; drops errors under ``skip`` paths.
+    """
+    out: list[ProfileError] = []
+    base = validation_errors(exc, path=path, locations=locs, model=model, prefix=prefix)
+    for err, perr in zip(exc.errors(), base, strict=True):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
+        full = prefix + loc
+        if skip and _under(full, skip):
+            continue
+        message, hint = perr.message, perr.hint
+        kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+        if kind == CUSTOM_ERROR:
+            message, hint = ctx["message"], ctx.get("hint")
+        elif kind == "literal_error":
+            choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+            close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
+            message = f"{value!r} is not allowed here"
+            hint = f"did you mean `{close[0]}`?" if close else "valid values: " + ", ".join(choices)
+        elif kind == "string_type":
+            if isinstance(value, bool):
+                hint = ("YAML reads yes/no/on/off/true/false - and the region code NO - as booleans: "
+                        "put the value in quotes")
+            elif isinstance(value, (int, float)):
+                hint = f'YAML read this as a number: put it in quotes, e.g. "{value}"'
+            else:
+                hint = "write a text value"
+        elif kind in _TYPE_HINTS and hint is None:
+            hint = _TYPE_HINTS[kind]
+        out.append(ProfileError(message, path=path, line=locs.line_for(full), key=format_key(full) or None,
+                                hint=hint))
+    return out
+
+
+@dataclass
+class _Origin:
+    """Where a resolved app's fields were written: the app entry, and the override (if any)."""
+
+    path: str
+    locs: Locations
+    loc: KeyPath
+    override_path: str | None = None
+    override_locs: Locations | None = None
+    override_loc: KeyPath = ()
+    override_fields: frozenset[str] = frozenset()
+
+    def where(self, field_name: str) -> tuple[str, Locations, KeyPath]:
+        if self.override_locs is not None and self.override_path and field_name in self.override_fields:
+            return self.override_path, self.override_locs, self.override_loc + (field_name,)
+        return self.path, self.locs, self.loc + (field_name,)
+
+
+@dataclass
+class _LoadedAppSet:
+    path: Path
+    model: AppSetFile
+    origins: dict[str, _Origin]
+
+
+@dataclass
+class ProfileSet:
+    """The validated profiles of one :func:`load_profiles` call.
+
+    Attributes:
+        profiles: device profiles in load order (files sorted by name within a directory).
+        app_sets: every app set loaded (included or given directly), by file path.
+    """
+
+    profiles: list[DeviceProfile]
+    app_sets: dict[Path, AppSetFile] = field(default_factory=dict)
+
+    def match(self, props: Mapping[str, str]) -> list[DeviceProfile]:
+        """All profiles whose ``match`` accepts these ``getprop`` values (the caller treats 0 or >1 as an error)."""
+        return [p for p in self.profiles if p.match.matches(props)]
+
+    def get(self, profile_id: str) -> DeviceProfile:
+        """The profile with this id; KeyError (with close ids in the message) when there is none."""
+        for p in self.profiles:
+            if p.id == profile_id:
+                return p
+        close = difflib.get_close_matches(profile_id, self.ids, n=3)
+        raise KeyError(f"no profile {profile_id!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+
+    @property
+    def ids(self) -> list[str]:
+        """Profile ids in load order."""
+        return [p.id for p in self.profiles]
+
+
+class _Loader:
+    """One loading pass: caches app sets (each file's errors are reported once) and gathers errors."""
+
+    def __init__(self) -> None:
+        self.errors: list[ProfileError] = []
+        self.app_sets: dict[Path, _LoadedAppSet | None] = {}
+
+    def read(self, path: Path) -> tuple[Any, Locations] | None:
+        try:
+            return load_yaml(path)
+        except ProfileError as exc:
+            if exc.path is not None:
+                exc.path = display_path(exc.path)
+                exc.args = (str(exc),)
+            self.errors.append(exc)
+            return None
+
+    def app_set(self, path: Path, loaded: tuple[Any, Locations] | None = None) -> _LoadedAppSet | None:
+        key = path.resolve()
+        if key in self.app_sets:
+            return self.app_sets[key]
+        self.app_sets[key] = None
+        loaded = loaded or self.read(path)
+        if loaded is None:
+            return None
+        data, locs = loaded
+        disp = display_path(path)
+        n_before = len(self.errors)
+        if not isinstance(data, dict):
+            self.errors.append(_error(disp, locs, (), "an app set must be a mapping with `app_set:` and `apps:`",
+                                      "start the file with `app_set: <name>`"))
+            return None
+        if "profile" in data and "app_set" not in data:
+            self.errors.append(_error(disp, locs, ("profile",), "this file is a device profile, not an app set",
+                                      "include only files under apps/ that start with `app_set:`"))
+            return None
+        shell_errors, bad = _shell_scan(data, locs, disp)
+        self.errors += shell_errors
+        try:
+            model = AppSetFile.model_validate(data)
+        except ValidationError as exc:
+            self.errors += _convert(exc, path=disp, locs=locs, model=AppSetFile, skip=bad)
+            return None
+        if model.app_set != path.stem:
+            self.errors.append(_error(disp, locs, ("app_set",), f"app_set {model.app_set!r} differs from the file name",
+                                      f"write `app_set: {path.stem}` or rename the file to {model.app_set}.yaml"))
+        if not model.apps:
+            self.errors.append(_error(disp, locs, ("apps",), "the app set has no apps", "list at least one app"))
+        origins: dict[str, _Origin] = {}
+        for i, app in enumerate(model.apps):
+            if app.package in origins:
+                first = origins[app.package]
+                self.errors.append(_error(disp, locs, ("apps", i, "package"),
+                                          f"package {app.package} is listed twice (first at line "
+                                          f"{first.locs.line_for(first.loc)})", "remove one of the entries"))
+                continue
+            app._source = f"{disp}:{locs.line_for(('apps', i))}"
+            origins[app.package] = _Origin(disp, locs, ("apps", i))
+        if len(self.errors) != n_before:
+            return None
+        result = _LoadedAppSet(path, model, origins)
+        self.app_sets[key] = result
+        return result
+
+    def _include(self, profile_path: Path, disp: str, locs: Locations, i: int, inc: str) -> _LoadedAppSet | None:
+        loc: KeyPath = ("include", i)
+        rel = Path(inc)
+        if rel.is_absolute() or ".." in rel.parts or rel.suffix not in YAML_SUFFIXES:
+            self.errors.append(_error(disp, locs, loc, f"include {inc!r} is not a relative path to a .yaml file",
+                                      "write it relative to the profile's folder, e.g. apps/microsoft-office.yaml"))
+            return None
+        target = profile_path.parent / rel
+        if not target.is_file():
+            known = sorted(str(p.relative_to(profile_path.parent)) for p in profile_path.parent.glob("**/*.y*ml")
+                           if p.suffix in YAML_SUFFIXES and p.resolve() != profile_path.resolve())
+            close = difflib.get_close_matches(inc, known, n=1, cutoff=0.6)
+            hint = f"did you mean `{close[0]}`?" if close else (
+                "existing files: " + ", ".join(known) if known else "create the app set file")
+            self.errors.append(_error(disp, locs, loc,
+                                      f"include file {inc!r} not found (looked for {display_path(target)})", hint))
+            return None
+        return self.app_set(target)
+
+    def profile(self, path: Path, data: dict[str, Any], locs: Locations) -> DeviceProfile | None:
+        disp = display_path(path)
+        n_before = len(self.errors)
+        shell_errors, bad = _shell_scan(data, locs, disp)
+        self.errors += shell_errors
+        doc: ProfileFile | None = None
+        try:
+            doc = ProfileFile.model_validate(data)
+        except ValidationError as exc:
+            self.errors += _convert(exc, path=disp, locs=locs, model=ProfileFile, skip=bad)
+        if doc is not None and doc.profile != path.stem:
+            self.errors.append(_error(disp, locs, ("profile",),
+                                      f"profile id {doc.profile!r} differs from the file name",
+                                      f"write `profile: {path.stem}` or rename the file to {doc.profile}.yaml"))
+
+        includes: list[_LoadedAppSet] = []
+        includes_ok = True
+        raw_includes = data.get("include")
+        if isinstance(raw_includes, list):
+            for i, inc in enumerate(raw_includes):
+                if not isinstance(inc, str) or not inc or _under(("include", i), bad):
+                    includes_ok = False
+                    continue
+                loaded = self._include(path, disp, locs, i, inc)
+                if loaded is None:
+                    includes_ok = False
+                else:
+                    includes.append(loaded)
+
+        if doc is None or not includes_ok:
+            self._check_overrides_alone(data, locs, disp, bad)
+            return None
+        apps = self._resolve(doc, includes, disp, locs, bad)
+        if len(self.errors) != n_before or apps is None:
+            return None
+        return DeviceProfile(id=doc.profile, name=doc.name, path=path, match=doc.match, regions=list(doc.regions),
+                             operators=list(doc.operators) if doc.operators is not None else None, apps=apps)
+
+    def _check_overrides_alone(self, data: dict[str, Any], locs: Locations, disp: str, bad: set[KeyPath]) -> None:
+        """Validate override values even when the profile cannot be resolved (so all errors show at once)."""
+        overrides = data.get("overrides")
+        if not isinstance(overrides, dict):
+            return
+        for pkg, raw in overrides.items():
+            if not isinstance(pkg, str) or not isinstance(raw, dict):
+                continue
+            fields = {k: v for k, v in raw.items() if k != "package"}
+            try:
+                AppSpec.model_validate({"package": "placeholder.app", "name": "placeholder", **fields})
+            except ValidationError as exc:
+                self.errors += _convert(exc, path=disp, locs=locs, model=AppSpec, prefix=("overrides", pkg), skip=bad)
+
+    def _resolve(self, doc: ProfileFile, includes: list[_LoadedAppSet], disp: str, locs: Locations,
+                 bad: set[KeyPath]) -> list[AppSpec] | None:
+        apps: dict[str, AppSpec] = {}
+        origins: dict[str, _Origin] = {}
+        for aset in includes:
+            for app in aset.model.apps:
+                if app.package in apps:
+                    self.errors.append(_error(disp, locs, ("include",),
+                                              f"package {app.package} comes from two includes "
+                                              f"({apps[app.package].source} and {app.source})",
+                                              "keep each app in one app set"))
+                    continue
+                apps[app.package] = app
+                origins[app.package] = aset.origins[app.package]
+        for i, app in enumerate(doc.apps):
+            if app.package in apps:
+                self.errors.append(_error(disp, locs, ("apps", i, "package"),
+                                          f"package {app.package} is already defined at {apps[app.package].source}",
+                                          "change its fields under `overrides:` instead of listing it again"))
+                continue
+            app._source = f"{disp}:{locs.line_for(('apps', i))}"
+            apps[app.package] = app
+            origins[app.package] = _Origin(disp, locs, ("apps", i))
+
+        for pkg, raw in doc.overrides.items():
+            loc: KeyPath = ("overrides", pkg)
+            if _under(loc, bad):
+                continue
+            if pkg not in apps:
+                close = difflib.get_close_matches(pkg, list(apps), n=1, cutoff=0.6)
+                self.errors.append(_error(disp, locs, loc, f"override for package {pkg}, which is not in this profile",
+                                          f"did you mean `{close[0]}`?" if close else
+                                          "packages of this profile: " + ", ".join(apps) if apps else
+                                          "include an app set or add the app under `apps:`"))
+                continue
+            fields = dict(raw)
+            if "package" in fields:
+                self.errors.append(_error(disp, locs, loc + ("package",), "an override cannot change `package`",
+                                          "use `package_by_region` for a regional package name, or list the other "
+                                          "package under `apps:`"))
+                del fields["package"]
+            base = apps[pkg]
+            try:
+                merged = AppSpec.model_validate({**base.model_dump(exclude_unset=True), **fields})
+            except ValidationError as exc:
+                self.errors += _convert(exc, path=disp, locs=locs, model=AppSpec, prefix=loc, skip=bad)
+                continue
+            merged._source = base.source
+            merged._override_source = f"{disp}:{locs.line_for(loc)}"
+            apps[pkg] = merged
+            o = origins[pkg]
+            origins[pkg] = _Origin(o.path, o.locs, o.loc, disp, locs, loc, frozenset(fields))
+
+        regions = set(doc.regions)
+        for pkg, app in apps.items():
+            if app.required_in is not None:
+                extra = [r for r in app.required_in if r not in regions]
+                if extra:
+                    path, where_locs, loc = origins[pkg].where("required_in")
+                    self.errors.append(_error(
+                        path, where_locs, loc,
+                        f"required_in lists {', '.join(extra)}, not among the regions of profile {doc.profile} "
+                        f"({', '.join(doc.regions)})",
+                        "required_in must be a subset of the profile's `regions`: add the region there or remove it"))
+        if not apps:
+            anchor: KeyPath = ("include",) if "include" in doc.model_fields_set else ("apps",)
+            self.errors.append(_error(disp, locs, anchor, "the profile has no apps (after includes)",
+                                      "add `include: [apps/<set>.yaml]` or an `apps:` list"))
+            return None
+        return list(apps.values())
+
+
+def _profile_key_hint(data: Any) -> str:
+    if isinstance(data, dict):
+        keys = [str(k) for k in data]
+        close = difflib.get_close_matches("profile", keys, n=1, cutoff=0.6)
+        if close:
+            return f"`{close[0]}` - did you mean `profile`?"
+    return "a device profile starts with `profile: <id>` (the file name without .yaml); an app set with `app_set:`"
+
+
+def load_profiles(paths: Sequence[str | Path] | str | Path | None = None) -> ProfileSet:
+    """Load, validate and resolve device profiles.
+
+    Args:
+        paths: files and/or directories. None means the repository's ``device_profiles/`` directory. A
+            directory contributes every ``*.yaml`` directly inside it that has a top-level ``profile:`` key
+            (app sets there are skipped: they are loaded through ``include``; a file with neither
+            ``profile:`` nor ``app_set:`` is an error). A file given directly may be a profile or an app set
+            (validated alone).
+
+    Returns:
+        A :class:`ProfileSet` with every profile resolved.
+
+    Raises:
+        ProfileErrors: every problem found in every file (YAML syntax, duplicate keys, unknown keys,
+            invalid values, missing includes, unknown override packages, ...), each with file, line, key
+            and a hint. Raised once, after all files were read.
+    """
+    if paths is None:
+        paths = [DEFAULT_PROFILES_DIR]
+    elif isinstance(paths, (str, Path)):
+        paths = [paths]
+    loader = _Loader()
+    files: list[tuple[Path, bool]] = []
+    seen: set[Path] = set()
+    for given in paths:
+        p = Path(given)
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix in YAML_SUFFIXES)
+            if not found:
+                loader.errors.append(ProfileError("no .yaml files in this directory", path=display_path(p),
+                                                  hint="give the device_profiles directory or profile files"))
+            files += [(f, False) for f in found]
+        elif p.is_file():
+            files.append((p, True))
+        else:
+            loader.errors.append(ProfileError("file or directory not found", path=str(given), hint="check the path"))
+
+    profiles: list[DeviceProfile] = []
+    by_id: dict[str, DeviceProfile] = {}
+    for path, explicit in files:
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        loaded = loader.read(path)
+        if loaded is None:
+            continue
+        data, locs = loaded
+        disp = display_path(path)
+        if isinstance(data, dict) and "profile" in data:
+            prof = loader.profile(path, data, locs)
+            if prof is None:
+                continue
+            if prof.id in by_id:
+                loader.errors.append(_error(disp, locs, ("profile",), f"profile id {prof.id!r} is used twice "
+                                            f"(also {display_path(by_id[prof.id].path)})",
+                                            "give each profile its own id"))
+                continue
+            by_id[prof.id] = prof
+            profiles.append(prof)
+        elif isinstance(data, dict) and "app_set" in data:
+            if explicit:
+                loader.app_set(path, loaded)
+        elif data is None:
+            loader.errors.append(ProfileError("the file is empty", path=disp,
+                                              hint="a device profile starts with `profile: <id>`"))
+        else:
+            loader.errors.append(_error(disp, locs, (), "not a device profile: no top-level `profile:` key",
+                                        _profile_key_hint(data)))
+    if not loader.errors and not profiles and not any(explicit for _, explicit in files):
+        loader.errors.append(ProfileError("no device profiles found", path=", ".join(str(p) for p in paths),
+                                          hint="profiles are *.yaml files with a top-level `profile:` key"))
+    if loader.errors:
+        unique: dict[str, ProfileError] = {}
+        for err in loader.errors:
+            unique.setdefault(str(err), err)
+        ordered = sorted(unique.values(), key=lambda e: (e.path or "", e.line or 0))
+        raise ProfileErrors(ordered)
+    app_sets = {s.path: s.model for s in loader.app_sets.values() if s is not None}
+    return ProfileSet(profiles=profiles, app_sets=app_sets)
