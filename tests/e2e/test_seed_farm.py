@@ -1,0 +1,98 @@
+"""End to end: the compliance suites on the seed virtual farm, through the real adb server.
+
+Each compliant image passes; each non-compliant image fails exactly the check it was built to break
+(see virtual_device/images/ and device_profiles/), and nothing else fails or breaks.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import run_suites
+
+# image -> the (check, app) pairs that must fail; app None = device-level check
+EXPECTED_FAILURES = {
+    "mi5-cn": set(),
+    "mimax-in": set(),
+    "mimax-in-updated": set(),
+    "mi4s-cn": {("presence", "Excel")},
+    "redmi-note3-in": {("version", "Word")},
+    "redmi3-id": {("enabled", "Skype")},
+    "redmi-note3-ru": {("region", None)},
+    "redmi8a-cn-real": {("presence", "Outlook")},
+}
+
+PACKAGE_SUITES = ("suites/test_presence.py", "suites/test_version.py", "suites/test_placement.py",
+                  "suites/test_region.py")
+
+
+@pytest.fixture(scope="module")
+def seed_run(seed_farm, tmp_path_factory):
+    server, farm = seed_farm
+    run = run_suites(tmp_path_factory.mktemp("seed"), f"127.0.0.1:{server.port}", suites=PACKAGE_SUITES)
+    return run, farm
+
+
+def test_every_seed_device_is_checked(seed_run):
+    run, farm = seed_run
+    by_image = run.by_image(farm)
+    assert set(by_image) == set(EXPECTED_FAILURES), run.output[-3000:]
+    for image, records in by_image.items():
+        checks = {r["check"] for r in records}
+        assert {"presence", "version", "install_kind", "enabled", "region", "app_region"} <= checks, image
+
+
+@pytest.mark.parametrize("image", sorted(EXPECTED_FAILURES))
+def test_each_image_fails_exactly_what_it_breaks(seed_run, image):
+    run, farm = seed_run
+    records = run.by_image(farm)[image]
+    failed = {(r["check"], r["app"]) for r in records if r["outcome"] == "failed"}
+    broken = [r for r in records if r["outcome"] == "broken"]
+    assert not broken, [r["reason"] for r in broken]
+    assert failed == EXPECTED_FAILURES[image], [r["reason"] for r in records if r["outcome"] == "failed"]
+    for r in records:
+        if r["outcome"] == "failed":
+            assert r["reason"] and r["expected"] and r["found"] and r["category"]
+
+
+def test_failure_messages_name_device_package_expected_found(seed_run):
+    run, _farm = seed_run
+    out = run.output
+    assert "[version mismatch] Redmi Note 3" in out
+    assert "com.microsoft.office.word" in out and "16.0.6925.1000" in out
+    assert "[missing app] MI 4S" in out
+    assert "[disabled] Redmi 3" in out
+    assert "[region not agreed] Redmi Note 3" in out
+
+
+def test_gate_exit_code_and_summary(seed_run):
+    run, _farm = seed_run
+    assert run.returncode == 1, run.output[-2000:]  # blocker/critical defects in the seed farm
+    assert "gate FAIL (exit 1)" in run.output
+
+
+def test_two_adb_round_trips_per_device(seed_run):
+    run, farm = seed_run
+    line = next(ln for ln in run.output.splitlines() if ln.startswith("adb round trips per device"))
+    trips = dict(re.findall(r"(\S+)=(\d+)", line))
+    assert set(trips) == {d.serial for d in farm.devices}
+    assert {int(v) for v in trips.values()} == {2}, line
+
+
+def test_allure_results_carry_device_parameters(seed_run):
+    import json
+
+    run, _farm = seed_run
+    results = [json.loads(p.read_text()) for p in run.results_dir.glob("*-result.json")]
+    assert results
+    failed = [r for r in results if r["status"] == "failed"]
+    assert failed
+    for r in failed:
+        params = {p["name"] for p in r.get("parameters", [])}
+        assert {"serial", "model", "region", "build fingerprint", "package"} <= params or "package" not in str(r)
+        labels = {lb["name"]: lb["value"] for lb in r["labels"]}
+        assert labels["epic"] and labels["feature"] and labels["story"] and labels["severity"]
+        assert r.get("attachments"), r["name"]
+    assert (run.results_dir / "environment.properties").exists()
