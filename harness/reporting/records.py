@@ -1,0 +1,201 @@
+"""One JSON line per test: the record the pytest plugin appends and every report is built from.
+
+File format (``reports/records.jsonl``): UTF-8, one JSON object per line, written by :class:`RecordWriter`
+(append + flush + fsync per record, so a run that dies keeps every record written before it died). Fields
+(see :class:`Record`)::
+
+    {"nodeid": "suites/test_apps.py::test_version[SERIAL-Word]", "check": "version",
+     "serial": "SERIAL", "host": "127.0.0.1:5037", "model": "MI 5", "profile": "xiaomi-mi5",
+     "region": "CN", "fingerprint": "Xiaomi/gemini/...", "android": "7.0", "sdk": 24,
+     "package": "com.microsoft.office.word", "app": "Word", "severity": "critical",
+     "outcome": "failed", "category": "Version mismatch", "reason": "[version mismatch] ...",
+     "expected": "16.0.7070.2036", "found": "16.0.6925.1000", "duration_s": 0.12}
+
+A device-level check (``region``, ``profile_match``, ``device``) has ``package`` null; the matrix shows it in
+its "device" column. Unknown extra keys are ignored (forward compatible); missing or mistyped known keys are
+an error naming the file, line and key.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from harness.errors import Error
+
+Check = Literal["presence", "version", "install_kind", "enabled", "region", "app_region", "launch",
+                "profile_match", "device"]
+Severity = Literal["blocker", "critical", "normal", "minor"]
+Outcome = Literal["passed", "failed", "broken", "skipped"]
+
+#: Severities from most to least important (Allure's order, without "trivial").
+SEVERITIES: tuple[str, ...] = ("blocker", "critical", "normal", "minor")
+#: Checks that concern the device rather than one app (``package`` is null for them).
+DEVICE_CHECKS: frozenset[str] = frozenset({"region", "profile_match", "device"})
+
+
+class RecordsFileError(Error):
+    """``records.jsonl`` is unreadable or a line in it is invalid; the message names file, line and key."""
+
+
+class Record(BaseModel):
+    """One test's outcome on one device (one line of ``records.jsonl``); immutable.
+
+    Attributes:
+        nodeid: pytest node id; the key that de-duplicates reruns (the last record of a nodeid wins).
+        check: which check this test performs; the device-level ones are in :data:`DEVICE_CHECKS`.
+        serial: adb serial of the device (``ro.serialno`` or the transport's ``host:port``).
+        host: adb server of the farm host that serves the device, ``"host:port"``.
+        model: ``ro.product.model``, or None if the device could not be read.
+        profile: device profile name that matched, or None.
+        region: MIUI region (``ro.miui.region``), or None.
+        fingerprint: ``ro.build.fingerprint``, or None.
+        android: ``ro.build.version.release`` (e.g. ``"7.0"``), or None.
+        sdk: ``ro.build.version.sdk`` as int, or None.
+        package: Android package of the app under test; None for a device-level check.
+        app: display name of the app (e.g. ``"Word"``); None for a device-level check.
+        severity: contract severity of the check; the release gate compares it with ``--gate-severity``.
+        outcome: pytest/Allure outcome: ``failed`` = product defect, ``broken`` = infrastructure error.
+        category: product or infrastructure category name (:mod:`harness.reporting.allure_env`), or None.
+        reason: one line saying why (the failure message, or what passed).
+        expected: what the contract wants, as text, or None.
+        found: what the device has, as text, or None.
+        duration_s: test duration in seconds.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore", protected_namespaces=())
+
+    nodeid: str
+    check: Check
+    serial: str
+    host: str
+    model: str | None = None
+    profile: str | None = None
+    region: str | None = None
+    fingerprint: str | None = None
+    android: str | None = None
+    sdk: int | None = None
+    package: str | None = None
+    app: str | None = None
+    severity: Severity
+    outcome: Outcome
+    category: str | None = None
+    reason: str = ""
+    expected: str | None = None
+    found: str | None = None
+    duration_s: float = 0.0
+
+    @property
+    def column(self) -> str:
+        """Matrix column of this record: ``"device"`` for device-level checks, else the app name (or package)."""
+        if self.package is None or self.check in DEVICE_CHECKS:
+            return "device"
+        return self.app or self.package
+
+
+def read_records(path: str | os.PathLike[str]) -> list[Record]:
+    """Read ``records.jsonl`` into records, in file order (duplicates kept; see :func:`latest_per_nodeid`).
+
+    Blank lines are skipped. A last line that is not newline-terminated and does not parse is the
+    trace of a run killed mid-write: it is dropped silently. Any other bad line is an error.
+
+    Raises:
+        RecordsFileError: the file is missing/unreadable, or a complete line is not valid JSON or misses or
+            mistypes a field (message: ``<path>:<line>: <key>: <problem>``).
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise RecordsFileError(f"{p}: cannot read records ({exc.strerror}); run the suite first, "
+                               "it writes one JSON line per test") from exc
+    lines = raw.split(b"\n")
+    truncated_tail = not raw.endswith(b"\n")
+    records: list[Record] = []
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        is_tail = truncated_tail and lineno == len(lines)
+        try:
+            data = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            if is_tail:
+                break
+            raise RecordsFileError(f"{p}:{lineno}: not a JSON line ({exc}); the file must hold one JSON "
+                                   "object per line as written by harness.reporting.records.RecordWriter") from exc
+        if not isinstance(data, dict):
+            raise RecordsFileError(f"{p}:{lineno}: expected a JSON object, got {type(data).__name__}")
+        try:
+            records.append(Record.model_validate(data))
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or '<record>'}: {e['msg']}"
+                                 for e in exc.errors())
+            if is_tail:
+                break
+            raise RecordsFileError(f"{p}:{lineno}: {problems}") from exc
+    return records
+
+
+def latest_per_nodeid(records: list[Record]) -> list[Record]:
+    """Keep the last record of each nodeid (a rerun replaces its earlier attempt), in first-seen order."""
+    latest: dict[str, Record] = {}
+    for rec in records:
+        latest[rec.nodeid] = rec
+    return list(latest.values())
+
+
+class RecordWriter:
+    """Append records to a JSONL file, one line per call, durable at once.
+
+    Each :meth:`write` encodes one line and appends it with a single ``write(2)`` on an ``O_APPEND`` file
+    descriptor under an exclusive ``flock``, then ``fsync``\\ s, so pytest-xdist workers writing the same file
+    never interleave and a crash loses at most the line being written. Usable as a context manager.
+
+    Args:
+        path: the JSONL file; its parent directories are created.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def write(self, record: Record | dict[str, object]) -> Record:
+        """Validate ``record`` (a :class:`Record` or a dict of its fields), append it, fsync; return the Record.
+
+        Raises:
+            RecordsFileError: the record is invalid (names the key), or the writer is closed.
+        """
+        if self._fd is None:
+            raise RecordsFileError(f"{self.path}: RecordWriter is closed")
+        if not isinstance(record, Record):
+            try:
+                record = Record.model_validate(record)
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
+                raise RecordsFileError(f"{self.path}: invalid record: {problems}") from exc
+        line = (json.dumps(record.model_dump(), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            os.write(self._fd, line)
+            os.fsync(self._fd)
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        return record
+
+    def close(self) -> None:
+        """Close the file (idempotent)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> RecordWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
