@@ -96,7 +96,6 @@ def test_device_problems_are_errors_for_that_device_only(tmp_path):
                          suites=("suites/test_presence.py", "suites/test_region.py"))
         by_image = run.by_image(farm)
         by_image.update(run.by_image(locked))
-    assert "Traceback" not in run.output.split("short test summary")[0] or True
     good = by_image["mi5-cn"]
     assert {r["outcome"] for r in good} <= {"passed", "skipped"}, [r["reason"] for r in good]
 
