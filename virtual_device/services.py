@@ -14,8 +14,8 @@ Service strings are those the real adb server forwards (notes adb-transport.md Â
 * ``root:`` / ``reboot:`` -- canned answers; reboot drops the transport, the adb server reconnects by itself.
 
 Shell and exec commands are executed by ``virtual_device.shell.run(state, cmdline) -> ShellResult`` (helper
-VD-shell). Long-running commands (uiautomator2's ``app_process``): if the ShellResult has a callable attribute
-``hold``, it is awaited after the chunks were sent as ``await result.hold(io)`` with an :class:`ShellIO`; the stream
+VD-shell). Long-running commands (uiautomator2's ``app_process``): if ``ShellResult.keep_open`` is an async callable,
+it is awaited after the chunks were sent as ``await result.keep_open(io)`` with a :class:`ShellIO`; the stream
 stays open until it returns (or the host closes the stream, which sets ``io.closed``); its return value, if an int,
 replaces the exit code.
 
@@ -60,7 +60,7 @@ REQ = struct.Struct("<4sI")
 
 @dataclass
 class ShellIO:
-    """Handed to ``ShellResult.hold``: ``await write(fd, data)`` sends output (fd 1 stdout, 2 stderr), ``closed``
+    """Handed to ``ShellResult.keep_open``: ``await write(fd, data)`` sends output (fd 1 stdout, 2 stderr), ``closed``
     is set when the host closes the stream; ``stdin`` is an asyncio.StreamReader of what the host sent (v2 stdin
     packet payloads for v2, raw bytes for v1)."""
 
@@ -100,8 +100,12 @@ def resolve(device: VirtualDevice, service: str) -> ServiceHandler | None:
 
 
 # -- shell / exec ------------------------------------------------------------------------------------------------
-async def _execute(device: VirtualDevice, stream: Stream, cmdline: str) -> Any | None:
-    """Apply behaviours and run ``cmdline``; None means "no answer will come" (hang or dropped connection)."""
+async def _execute(device: VirtualDevice, stream: Stream, cmdline: str,
+                   encode: Callable[[Any], bytes]) -> Any | None:
+    """Apply behaviours and run ``cmdline``; None means "no answer will come" (hang or dropped connection).
+
+    ``encode(result)`` gives the bytes the service would send; offline_after sends the first half of them.
+    """
     from virtual_device import shell as vshell  # VD-shell's interpreter; imported late to keep layers loose
 
     device.commands += 1
@@ -120,7 +124,7 @@ async def _execute(device: VirtualDevice, stream: Stream, cmdline: str) -> Any |
         log.exception("shell.run(%r) failed", cmdline)
         return _Fallback([(2, f"virtual_device: internal error: {exc!r}\n".encode())], 255)
     if beh.offline_after is not None and device.commands > beh.offline_after:
-        out = b"".join(data for _fd, data in result.chunks)
+        out = encode(result)
         with contextlib.suppress(ConnectionError):
             if len(out) > 1:
                 await stream.write(out[: len(out) // 2])
@@ -136,11 +140,12 @@ class _Fallback:
     exit_code: int
 
 
-async def _hold(result: Any, stream: Stream, write: Callable[[int, bytes], Awaitable[None]]) -> int:
-    hold = getattr(result, "hold", None)
+async def _hold(result: Any, stream: Stream, write: Callable[[int, bytes], Awaitable[None]],
+                stdin: asyncio.StreamReader | None = None) -> int:
+    hold = getattr(result, "keep_open", None)
     code = int(result.exit_code)
     if callable(hold):
-        ret = await hold(ShellIO(write=write, closed=stream.closed, stdin=stream.reader))
+        ret = await hold(ShellIO(write=write, closed=stream.closed, stdin=stdin or stream.reader))
         if isinstance(ret, int):
             code = ret
     return code
@@ -148,10 +153,10 @@ async def _hold(result: Any, stream: Stream, write: Callable[[int, bytes], Await
 
 async def shell_v1(device: VirtualDevice, stream: Stream, cmdline: str) -> None:
     """``shell:<cmd>``: write stdout+stderr merged in order; the caller's CLSE marks the end (no exit code)."""
-    result = await _execute(device, stream, cmdline)
+    result = await _execute(device, stream, cmdline, _merged)
     if result is None:
         return
-    out = b"".join(data for _fd, data in result.chunks)
+    out = _merged(result)
     if out:
         await stream.write(out)
 
@@ -159,6 +164,18 @@ async def shell_v1(device: VirtualDevice, stream: Stream, cmdline: str) -> None:
         await stream.write(data)
 
     await _hold(result, stream, write)
+
+
+def _merged(result: Any) -> bytes:
+    return b"".join(data for _fd, data in result.chunks)
+
+
+def _stdout(result: Any) -> bytes:
+    return b"".join(data for fd, data in result.chunks if fd == 1)
+
+
+def _v2_output(result: Any) -> bytes:
+    return b"".join(v2_packet(ID_STDERR if fd == 2 else ID_STDOUT, data) for fd, data in result.chunks if data)
 
 
 def v2_packet(packet_id: int, data: bytes) -> bytes:
@@ -171,20 +188,20 @@ async def shell_v2(device: VirtualDevice, stream: Stream, cmdline: str) -> None:
     stdin = asyncio.StreamReader()
     drain = asyncio.get_running_loop().create_task(_v2_stdin(stream, stdin))
     try:
-        result = await _execute(device, stream, cmdline)
+        result = await _execute(device, stream, cmdline, _v2_output)
         if result is None:
             return
-        out = b"".join(v2_packet(ID_STDERR if fd == 2 else ID_STDOUT, data) for fd, data in result.chunks if data)
+        out = _v2_output(result)
 
         async def write(fd: int, data: bytes) -> None:
             await stream.write(v2_packet(ID_STDERR if fd == 2 else ID_STDOUT, data))
 
-        if getattr(result, "hold", None) is None:
+        if not callable(getattr(result, "keep_open", None)):
             await stream.write(out + v2_packet(ID_EXIT, bytes([result.exit_code & 0xFF])))
             return
         if out:
             await stream.write(out)
-        code = await _hold(result, stream, write)
+        code = await _hold(result, stream, write, stdin)
         await stream.write(v2_packet(ID_EXIT, bytes([code & 0xFF])))
     finally:
         drain.cancel()
@@ -207,10 +224,10 @@ async def _v2_stdin(stream: Stream, stdin: asyncio.StreamReader) -> None:
 
 async def exec_service(device: VirtualDevice, stream: Stream, cmdline: str) -> None:
     """``exec:<cmd>``: raw stdout only (``adb exec-out``); stderr is discarded."""
-    result = await _execute(device, stream, cmdline)
+    result = await _execute(device, stream, cmdline, _stdout)
     if result is None:
         return
-    out = b"".join(data for fd, data in result.chunks if fd == 1)
+    out = _stdout(result)
     if out:
         await stream.write(out)
 
