@@ -90,8 +90,8 @@ def _shell_scan(data: Any, locs: Locations, path: str) -> tuple[list[ProfileErro
         if found:
             shown = " ".join(repr(c)[1:-1] if c in "\n\r" or ord(c) < 0x20 else c for c in found)
             errors.append(_error(path, locs, loc, f"{what} {text!r} contains shell metacharacter(s) {shown}",
-                                 "remove them: contract values end up in adb shell commands "
-                                 "(package names, versions, names and ids never need them)"))
+                                 "remove them - contract values end up in adb shell commands; "
+                                 "package names, versions, names and ids never need them"))
             bad.add(loc)
 
     def walk(node: Any, loc: KeyPath) -> None:
