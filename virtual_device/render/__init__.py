@@ -1,0 +1,1 @@
+"""Per-Android-version output formats of the virtual device (rendering beside the real samples they imitate)."""
