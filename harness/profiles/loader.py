@@ -45,7 +45,7 @@ _TYPE_HINTS = {
     "list_type": "write a list, e.g. [a, b] or one `- item` per line",
     "dict_type": "write a mapping (`key: value` lines)",
     "model_type": "write a mapping (`key: value` lines)",
-    "too_short": "give at least one value, or remove the key to use the default",
+    "too_short": "give at least one value (or leave the key out where it is optional)",
     "string_too_short": "give a non-empty value, or remove the key",
     "greater_than": "use a positive number",
     "greater_than_equal": "use a number >= 0",
@@ -316,6 +316,10 @@ class _Loader:
                     continue
                 loaded = self._include(path, disp, locs, i, inc)
                 if loaded is None:
+                    includes_ok = False
+                elif any(loaded is other for other in includes):
+                    self.errors.append(_error(disp, locs, ("include", i), f"{inc!r} is included twice",
+                                              "remove the duplicate"))
                     includes_ok = False
                 else:
                     includes.append(loaded)

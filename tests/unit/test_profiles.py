@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 from pathlib import Path
 
@@ -248,6 +249,15 @@ def test_app_requirement_is_immutable(seed):
     assert isinstance(req, AppRequirement)
     with pytest.raises(ValidationError):
         req.presence = "any"
+
+
+def test_profiles_and_requirements_survive_pickling(seed):
+    # pytest-xdist workers and multiprocessing pools receive them pickled
+    profile = pickle.loads(pickle.dumps(seed.get("xiaomi-redmi8a")))
+    assert profile.app("com.microsoft.office.outlook").override_source == \
+        seed.get("xiaomi-redmi8a").app("com.microsoft.office.outlook").override_source
+    reqs = seed.get("xiaomi-redmi8a").requirements("CN")
+    assert pickle.loads(pickle.dumps(reqs)) == reqs
 
 
 def test_get_unknown_profile_suggests_close_ids(seed):

@@ -274,6 +274,8 @@ def test_invalid_app_fields(tmp_path, fields, key, message, hint):
     ({"include": ["/etc/apps.yaml"]}, "include[0]", "not a relative path to a .yaml file", "relative"),
     ({"include": ["../apps/set.yaml"]}, "include[0]", "not a relative path", "relative"),
     ({"operators": []}, "operators", "at least 1 item", None),
+    ({"include": ["apps/set.yaml", "apps/set.yaml"]}, "include[1]", "'apps/set.yaml' is included twice",
+     "remove the duplicate"),
     ({"overrides": {"org.other.thing": {"severity": "minor"}}}, "overrides[org.other.thing]",
      "not in this profile", "packages of this profile: com.example.a"),
     ({"overrides": {"com.example.a": {"package": "com.example.b"}}}, "overrides[com.example.a].package",
@@ -284,6 +286,7 @@ def test_invalid_app_fields(tmp_path, fields, key, message, hint):
     ({"regoins": ["CN"]}, "regoins", "unknown key `regoins`", "did you mean `regions`?"),
 ])
 def test_invalid_profile_fields(tmp_path, changes, key, message, hint):
+    write(tmp_path / "apps" / "set.yaml", APP_SET)
     errs = errors_of(profile_with(tmp_path, **changes))
     err = next((e for e in errs if e.key == key), None)
     assert err is not None, "\n".join(map(str, errs))
