@@ -80,11 +80,20 @@ def chromium_page(width: int = 1400, height: int = 1000) -> Iterator[Any]:
             ctx.close()
 
 
+def _has_attachments(node: object) -> bool:
+    if isinstance(node, dict):
+        return bool(node.get("attachments")) or any(_has_attachments(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_has_attachments(v) for v in node)
+    return False
+
+
 def find_test_uid(report_dir: str | os.PathLike[str], *, status: str = "failed",
-                  name_contains: str | None = None) -> tuple[str, str]:
+                  name_contains: str | None = None, with_attachments: bool = False) -> tuple[str, str]:
     """(uid, name) of a test case in a generated Allure 2 report (``data/test-cases/*.json``).
 
-    Picks the first, by name, with ``status`` whose name contains ``name_contains`` (if given).
+    Picks the first, by name, with ``status`` whose name contains ``name_contains`` (if given) and, if
+    ``with_attachments``, that has at least one attachment (evidence, screenshot).
 
     Raises:
         LookupError: no such test case.
@@ -92,7 +101,8 @@ def find_test_uid(report_dir: str | os.PathLike[str], *, status: str = "failed",
     found: list[tuple[str, str]] = []
     for f in sorted((Path(report_dir) / "data" / "test-cases").glob("*.json")):
         tc = json.loads(f.read_text(encoding="utf-8"))
-        if tc.get("status") == status and (name_contains is None or name_contains in tc.get("name", "")):
+        if tc.get("status") == status and (name_contains is None or name_contains in tc.get("name", "")) \
+                and (not with_attachments or _has_attachments(tc.get("testStage"))):
             found.append((tc["name"], tc["uid"]))
     if not found:
         raise LookupError(f"no {status} test case{' containing ' + repr(name_contains) if name_contains else ''} "
@@ -109,11 +119,11 @@ def open_overview(page: Any, base_url: str) -> None:
 
 
 def open_test_case(page: Any, base_url: str, uid: str) -> None:
-    """Open one test case page and expand every attachment of its test body."""
+    """Open one test case page and expand every attachment of its test body (if it has any)."""
     page.goto(f"{base_url}/index.html#testresult/{uid}")
-    page.wait_for_selector(".test-result__name, .pane__title", state="visible")
+    page.wait_for_selector(".test-result__name", state="visible")
+    page.wait_for_selector(".test-result-execution", state="visible")
     rows = page.locator(".attachment-row")
-    rows.first.wait_for(state="visible")
     for i in range(rows.count()):
         row = rows.nth(i)
         # Allure 2 renders an expanded attachment as the row's next sibling .attachment-row__content.
@@ -125,8 +135,8 @@ def open_test_case(page: Any, base_url: str, uid: str) -> None:
 
 def capture_screenshots(report_dir: str | os.PathLike[str], matrix_html: str | os.PathLike[str] | None,
                         out_dir: str | os.PathLike[str]) -> list[Path]:
-    """Screenshot the report's overview, behaviors, categories, one failing test (attachments expanded) and
-    the compliance matrix into ``out_dir``; return the PNG paths.
+    """Screenshot the report's overview, behaviors, categories, one failing test (preferably one with evidence;
+    attachments expanded) and the compliance matrix into ``out_dir``; return the PNG paths.
 
     The failing-test page is left out when the report has no failed test.
 
@@ -148,9 +158,12 @@ def capture_screenshots(report_dir: str | os.PathLike[str], matrix_html: str | o
             page.screenshot(path=str(path), full_page=True)
             shots.append(path)
         try:
-            uid, _ = find_test_uid(report, status="failed")
+            uid, _ = find_test_uid(report, status="failed", with_attachments=True)
         except LookupError:
-            uid = None
+            try:
+                uid, _ = find_test_uid(report, status="failed")
+            except LookupError:
+                uid = None
         if uid:
             open_test_case(page, base, uid)
             path = out / "failing-test.png"

@@ -1,0 +1,113 @@
+"""Compliance matrix: worst status per cell, device column, reasons, and the three output files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.reporting.matrix import SCHEMA_VERSION, STATUS_ORDER, build_matrix, matrix_to_markdown, write_matrix
+
+from .helpers import rec
+
+
+def test_worst_status_order_failed_broken_skipped_passed() -> None:
+    records = [
+        rec("s1", "Word", "presence"), rec("s1", "Word", "launch", outcome="broken", reason="AdbTimeout"),
+        rec("s1", "Word", "version", outcome="failed", reason="[version mismatch] 16.0.6925.1000"),
+        rec("s1", "Excel", "presence"), rec("s1", "Excel", "launch", outcome="broken", reason="[s1] offline"),
+        rec("s1", "PowerPoint", "presence"), rec("s1", "PowerPoint", "app_region", outcome="skipped", reason="n/a"),
+    ]
+    m = build_matrix(records)
+    row = m.devices[0]
+    assert row.cells["Word"].status == "failed"
+    assert row.cells["Word"].reason.startswith("version: [version mismatch]")
+    assert row.cells["Excel"].status == "broken"
+    assert row.cells["PowerPoint"].status == "skipped"
+    assert row.status == "failed"
+    assert STATUS_ORDER == ("failed", "broken", "skipped", "passed", "not_run")
+
+
+def test_device_level_checks_go_to_the_device_column_and_columns_are_sorted() -> None:
+    m = build_matrix([rec("s1", "Word"), rec("s1", None, "region", outcome="failed", reason="[region not agreed] RU"),
+                      rec("s1", "Excel")])
+    assert m.columns == ("device", "Excel", "Word")
+    assert m.devices[0].cells["device"].status == "failed"
+    assert m.devices[0].cells["device"].package is None
+    assert m.packages == {"Excel": "com.microsoft.office.excel", "Word": "com.microsoft.office.word"}
+
+
+def test_missing_cell_is_not_run_and_rows_sorted_by_model() -> None:
+    m = build_matrix([rec("s1", "Word"), rec("s2", "Excel")])
+    assert [d.model for d in m.devices] == ["MI 4S", "MI 5"]
+    mi5 = m.devices[1]
+    assert mi5.cells["Excel"].status == "not_run"
+    assert mi5.cells["Excel"].reason == "no check ran"
+    assert mi5.status == "passed"
+
+
+def test_same_status_reason_names_the_most_severe_and_counts_the_rest() -> None:
+    m = build_matrix([
+        rec("s1", "Word", "launch", outcome="failed", severity="normal", reason="[slow launch] 6000 ms"),
+        rec("s1", "Word", "presence", outcome="failed", severity="blocker", reason="[missing app] Word"),
+        rec("s1", "Word", "enabled", outcome="failed", severity="critical", reason="[disabled]"),
+    ])
+    cell = m.devices[0].cells["Word"]
+    assert cell.reason == "presence: [missing app] Word (+2 more failed)"
+    assert cell.severity == "blocker"
+    assert [c.check for c in cell.checks] == ["presence", "enabled", "launch"]
+
+
+def test_all_passed_reason_lists_checks_and_reason_is_one_line() -> None:
+    m = build_matrix([rec(check="presence"), rec(check="version"),
+                      rec("s2", "Word", "launch", outcome="failed", reason="[launch crash]\nTraceback  line 2")])
+    assert m.devices[1].cells["Word"].reason == "2 checks passed: presence, version"
+    assert m.devices[0].cells["Word"].reason == "launch: [launch crash] Traceback line 2"
+
+
+def test_rerun_replaces_the_earlier_attempt() -> None:
+    m = build_matrix([rec(outcome="broken", reason="adb timeout"), rec(outcome="passed")])
+    assert m.devices[0].cells["Word"].status == "passed"
+    assert m.totals == {"passed": 1, "failed": 0, "broken": 0, "skipped": 0}
+
+
+def test_empty_records_give_an_empty_matrix() -> None:
+    m = build_matrix([])
+    assert m.devices == () and m.status == "not_run" and m.columns == ("device",)
+
+
+def test_write_matrix_files_and_json_schema(tmp_path: Path) -> None:
+    records = [rec("s1", "Word"), rec("s2", "Excel", outcome="failed", reason="[missing app] Excel | x",
+                                      category="Missing app", expected="installed", found="absent"),
+               rec("s2", None, "region")]
+    paths = write_matrix(build_matrix(records), tmp_path)
+    assert set(paths) == {"md", "html", "json"}
+    assert all(p.exists() and p.parent == tmp_path for p in paths.values())
+    doc = json.loads(paths["json"].read_text())
+    assert doc["schema_version"] == SCHEMA_VERSION == 1
+    assert set(doc) == {"schema_version", "generated_at", "status", "status_order", "totals", "columns", "devices"}
+    assert doc["status"] == "failed"
+    assert [c["name"] for c in doc["columns"]] == ["device", "Excel", "Word"]
+    mi4s = next(d for d in doc["devices"] if d["serial"] == "s2")
+    assert set(mi4s) == {"serial", "host", "model", "profile", "region", "fingerprint", "android", "sdk", "status",
+                         "cells"}
+    cell = mi4s["cells"]["Excel"]
+    assert set(cell) == {"status", "reason", "check", "severity", "category", "package", "counts", "checks"}
+    assert cell["status"] == "failed" and cell["category"] == "Missing app"
+    assert cell["counts"] == {"passed": 0, "failed": 1, "broken": 0, "skipped": 0}
+    assert cell["checks"][0] == {"check": "presence", "outcome": "failed", "severity": "critical",
+                                 "reason": "[missing app] Excel | x", "expected": "installed", "found": "absent",
+                                 "category": "Missing app", "nodeid": "suites/test_x.py::test_presence[s2-Excel]"}
+    assert mi4s["cells"]["Word"]["status"] == "not_run"
+    md = paths["md"].read_text()
+    assert "[missing app] Excel \\| x" in md  # pipes escaped so the table keeps its columns
+    assert "## Failing cells" in md and "MI 4S · CN (s2)** / **Excel**" in md
+    html = paths["html"].read_text()
+    assert '<td class="failed" data-column="Excel" data-status="failed"' in html
+    assert "<script" not in html and "http" not in html.split("</style>")[1]
+
+
+def test_markdown_rows_have_one_cell_per_column() -> None:
+    md = matrix_to_markdown(build_matrix([rec("s1", "Word"), rec("s1", "Excel", outcome="failed", reason="a|b")]))
+    table = [line for line in md.splitlines() if line.startswith("| **")]
+    assert len(table) == 1
+    assert table[0].replace("\\|", "").count("|") == 3 + 2  # device label + device + Excel + Word
