@@ -71,3 +71,16 @@ def test_get_state_and_features(basic, adb_server):
     features = adb_server.adb("-s", dev.serial, "features", check=True).stdout.split()
     assert "shell_v2" in features and "stat_v2" in features
     assert "delayed_ack" not in features and "abb_exec" not in features
+
+
+def test_seed_image_directory_boots_as_a_farm(virtual_farm, adb_server):
+    from virtual_device.farm import IMAGES_DIR, load_state
+
+    farm = virtual_farm(IMAGES_DIR)
+    assert len(farm.devices) == len(list(IMAGES_DIR.glob("*.yaml"))) >= 8
+    out = adb_server.adb("devices", "-l", check=True).stdout
+    for dev, path in zip(farm.devices, farm.vfarm.images, strict=True):
+        model = load_state(path).props["ro.product.model"]
+        line = next(ln for ln in out.splitlines() if ln.startswith(dev.serial + " "))
+        assert line.split()[1] == "device" and f"model:{model.replace(' ', '_')}" in line
+        assert adb_server.device(dev.serial).prop.model == model
