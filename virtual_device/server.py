@@ -9,6 +9,9 @@ Typical in-process use::
     with DeviceServer() as server:
         dev = server.add_device(state, name="mi5-cn")
         ...  # adb connect dev.serial; the test may mutate dev.state (take dev.state.lock for compound changes)
+
+Shell commands run synchronously on the loop thread under ``state.lock`` (they are in-memory and take micro- to
+milliseconds); a test thread holding that lock for long delays every device of the server, so keep it short.
 """
 
 from __future__ import annotations
