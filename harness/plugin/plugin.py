@@ -31,6 +31,7 @@ from harness.reporting.records import Record, RecordWriter
 CONTEXT_KEY = pytest.StashKey[RunContext]()
 WRITER_KEY = pytest.StashKey[RecordWriter]()
 RECORDS_KEY = pytest.StashKey[list[Record]]()
+FATAL_KEY = pytest.StashKey[tuple[str, int]]()
 
 DEVICE_SEVERITY = "critical"
 
@@ -58,32 +59,52 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+def _stop(config: pytest.Config, message: str, code: int) -> RunContext:
+    """Remember a fatal problem; :func:`pytest_collection_modifyitems` ends the run with it.
+
+    (``pytest.exit`` inside ``pytest_generate_tests`` would be turned into a collection error.)
+    """
+    config.stash[FATAL_KEY] = (message, code)
+    ctx = RunContext(servers=[], devices=[])
+    config.stash[CONTEXT_KEY] = ctx
+    return ctx
+
+
 def run_context(config: pytest.Config) -> RunContext:
-    """The run's devices, discovered on first use; stops the run with a clear message on bad input."""
+    """The run's devices, discovered on first use; a bad profile or no device stops the run cleanly."""
     if CONTEXT_KEY in config.stash:
         return config.stash[CONTEXT_KEY]
     from harness.profiles import load_profiles  # deferred: only compliance runs load profiles
 
     region = config.getoption("region")
     if region is not None and not (len(region) == 2 and region.isalpha()):
-        pytest.exit(f"--region {region!r}: expected an ISO 3166 alpha-2 code such as CN or IN", returncode=4)
+        return _stop(config, f"--region {region!r}: expected an ISO 3166 alpha-2 code such as CN or IN", 4)
     try:
         profiles = load_profiles(config.getoption("profiles") or None)
     except ProfileErrors as exc:
-        pytest.exit(f"invalid device profiles ({len(exc.errors)} errors):\n{exc}", returncode=4)
+        return _stop(config, f"invalid device profiles ({len(exc.errors)} errors):\n{exc}", 4)
     except Error as exc:
-        pytest.exit(f"invalid device profiles:\n{exc}", returncode=4)
+        return _stop(config, f"invalid device profiles:\n{exc}", 4)
     serials = config.getoption("serial") or [ALL]
     try:
         ctx = discover(server_specs=config.getoption("adb_server"), serials=serials, profiles=profiles,
                        region_override=region.upper() if region else None,
                        command_timeout=config.getoption("adb_timeout"))
     except NoDevicesError as exc:
-        pytest.exit(f"no device to check: {exc}", returncode=EXIT_INFRASTRUCTURE)
+        return _stop(config, f"no device to check: {exc}", EXIT_INFRASTRUCTURE)
     except Error as exc:
-        pytest.exit(str(exc), returncode=4)
+        return _stop(config, str(exc), 4)
     config.stash[CONTEXT_KEY] = ctx
     return ctx
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config) -> None:
+    """End the run, before any test, when profiles are invalid or no device can be checked."""
+    fatal = config.stash.get(FATAL_KEY, None)
+    if fatal is not None:
+        message, code = fatal
+        pytest.exit(f"preload-harness: {message}", returncode=code)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -91,8 +91,10 @@ def test_allure_results_carry_device_parameters(seed_run):
     assert failed
     for r in failed:
         params = {p["name"] for p in r.get("parameters", [])}
-        assert {"serial", "model", "region", "build fingerprint", "package"} <= params or "package" not in str(r)
         labels = {lb["name"]: lb["value"] for lb in r["labels"]}
+        assert {"serial", "model", "region", "build fingerprint", "farm host"} <= params
+        if labels["feature"] != "Device":
+            assert "package" in params
         assert labels["epic"] and labels["feature"] and labels["story"] and labels["severity"]
         assert r.get("attachments"), r["name"]
     assert (run.results_dir / "environment.properties").exists()
