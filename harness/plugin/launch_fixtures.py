@@ -1,0 +1,45 @@
+"""Fixtures of the launch suite: one uiautomator2 driver per device per session, and the launch check.
+
+Registered through the root ``conftest.py`` (``pytest_plugins``); ``suites/test_launch.py`` also imports the
+fixtures so it runs even where the plugin is not listed. Per-session state lives in the session-scoped
+``ui_drivers`` fixture (a dict serial → :class:`~harness.uidriver.UiDriver`), so uiautomator2 is set up once
+per device per pytest process (with pytest-xdist: once per device per worker; group a device's tests on one
+worker, e.g. ``--dist loadgroup``, because two processes on one device conflict, notes uiautomator2 §5.1-6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from harness.launch import LaunchCheck
+from harness.uidriver import UiDriver
+
+
+@pytest.fixture(scope="session")
+def ui_drivers() -> Iterator[dict[str, UiDriver]]:
+    """serial → UiDriver for this session; each driver stops the uiautomator2 server it started at the end."""
+    drivers: dict[str, UiDriver] = {}
+    yield drivers
+    for driver in drivers.values():
+        driver.close()
+
+
+@pytest.fixture
+def ui_driver(app_case, ui_drivers: dict[str, UiDriver]) -> UiDriver:  # noqa: ANN001 - AppCase
+    """The uiautomator2 driver of this test's device (created on first use, connected lazily)."""
+    device = app_case.device_case.device
+    assert device is not None
+    driver = ui_drivers.get(device.serial)
+    if driver is None or driver.device is not device:
+        driver = ui_drivers[device.serial] = UiDriver(device)
+    return driver
+
+
+@pytest.fixture
+def launch_check(app_case, ui_driver: UiDriver) -> LaunchCheck:  # noqa: ANN001 - AppCase
+    """A :class:`~harness.launch.LaunchCheck` over this test's device and its uiautomator2 driver."""
+    device = app_case.device_case.device
+    assert device is not None
+    return LaunchCheck(device, ui_driver)
