@@ -303,8 +303,7 @@ def resolve_region(props: Mapping[str, str]) -> RegionResult:
         A :class:`RegionResult`; ``signals`` holds every present property of :data:`SIGNAL_PROPS`.
     """
     get = _Getter(props)
-    signals = {k: get(k) for k in SIGNAL_PROPS if get(k)}
-    signals_s: dict[str, str] = {k: v for k, v in signals.items() if v is not None}
+    signals_s: dict[str, str] = {k: v for k in SIGNAL_PROPS if (v := get(k)) is not None}
 
     families: list[RegionResult] = []
     if any(k.startswith(("ro.miui.", "ro.mi.os.")) for k in props) or get("ro.product.mod_device"):

@@ -101,13 +101,16 @@ class PackageDump:
         splits: ``splits=[base, config.fr]`` entries (empty when not printed).
         flags: live ``pkgFlags`` (``flags`` when pkgFlags is absent) as names, hex masks decoded.
         private_flags: live ``privateFlags`` names (``PRIVILEGED``, ``PRODUCT`` …).
-        install_reason: ``installReason=`` of ``User <user>:`` (Android 8+) or None.
+        install_reason: ``installReason=`` of ``User <user>:`` — on that line or, Android 11+, on its own line
+            under it — or None.
         installer: ``installerPackageName=`` or None.
         min_sdk / target_sdk: from the ``versionCode`` line, or None.
         first_install_time / last_update_time: as printed (``2022-08-31 05:51:21``) or None.
-        users: per-user ``key=value`` pairs of every ``User N:`` line of the live block.
+        users: per-user ``key=value`` pairs of every ``User N:`` line of the live block, plus the one-per-line
+            values nested under it (``installReason``, ``firstInstallTime``, ``uninstallReason``).
         evidence: the exact lines that decided the fields (headers, versionName, versionCode, codePath, pkgFlags,
-            the ``User N`` line; the same for the hidden copy; or the ``Unable to find package`` line).
+            the ``User N`` line; the same for the hidden copy; or the ``Unable to find package`` line; for a dump
+            without the package's block, one explanatory line in parentheses).
         section: the package's ``Packages:`` block and its ``Hidden system packages:`` copy as text (for
             attaching to a report); empty when not found.
     """
@@ -169,6 +172,7 @@ class _Block:
 def _parse_block(header: str, lines: list[str]) -> _Block:
     block = _Block(header=header, lines=[header, *lines])
     indent: int | None = None
+    user_kv: dict[str, str] | None = None  # the User N: line being continued by deeper lines
     for line in lines:
         if not line.strip():
             continue
@@ -176,11 +180,19 @@ def _parse_block(header: str, lines: list[str]) -> _Block:
         if indent is None:
             indent = this_indent
         if this_indent != indent:
-            continue  # nested lists (permissions, gids, runtime permissions …)
+            # Nested lines. Under "User N:" Android 11+ print one-per-line per-user values
+            # ("      installReason=0", "      firstInstallTime=2025-05-22 04:17:19"); other nested lists
+            # (permissions, gids, overlay paths) are skipped.
+            nm = re.match(r"\s*(\w+)=(.*)$", line)
+            if user_kv is not None and this_indent > indent and nm:
+                user_kv.setdefault(nm.group(1), nm.group(2).strip())
+            continue
+        user_kv = None
         um = _USER_LINE.match(line)
         if um:
             kv = dict(_KEY_VALUE.findall(um.group("rest")))
             block.users.setdefault(int(um.group("user")), (kv, line))
+            user_kv = block.users[int(um.group("user"))][0]
             continue
         km = re.match(r"\s*(\w+)=", line)
         if km:

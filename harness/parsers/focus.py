@@ -117,7 +117,7 @@ class Focus:
     error: str | None = None
 
 
-def _from_title(title: str, hash_: str, source: str, display: int | None, line: str) -> FocusWindow:
+def _from_title(title: str, source: str, display: int | None, line: str) -> FocusWindow:
     title = _TITLE_SUFFIXES.sub("", title.strip())
     for prefix, kind in (("Application Error:", "crash"), ("Application Not Responding:", "anr")):
         if title.startswith(prefix):
@@ -142,11 +142,10 @@ def _from_record(m: re.Match[str], source: str, display: int | None, line: str) 
     return FocusWindow(comp, pkg, fq_class(pkg, cls), "activity", source, display, task, line)
 
 
-def _entries(text: str) -> tuple[list[tuple[str, FocusWindow | None]], int | None, bool]:
-    """All focus-type lines as (source, entry or None for null), the top focused display, any display seen."""
+def _entries(text: str) -> tuple[list[tuple[str, FocusWindow | None]], int | None]:
+    """All focus-type lines as (source, entry or None for null), and ``mTopFocusedDisplayId`` when printed."""
     out: list[tuple[str, FocusWindow | None]] = []
     display: int | None = None
-    any_display = False
     top: int | None = None
     for raw in normalize(text).split("\n"):
         line = raw.rstrip()
@@ -155,7 +154,7 @@ def _entries(text: str) -> tuple[list[tuple[str, FocusWindow | None]], int | Non
             top = int(tm.group("id"))
         dm = _DISPLAY_RE.search(line)
         if dm and not _LINE_RE.search(line):
-            display, any_display = int(dm.group("id")), True
+            display = int(dm.group("id"))
         m = _LINE_RE.search(line)
         if not m:
             continue
@@ -166,13 +165,13 @@ def _entries(text: str) -> tuple[list[tuple[str, FocusWindow | None]], int | Non
         rec = _RECORD_RE.search(value)
         win = _WINDOW_RE.search(value)
         if src == "mCurrentFocus" and win:
-            out.append((src, _from_title(win.group("title"), win.group("hash"), src, display, line.strip())))
+            out.append((src, _from_title(win.group("title"), src, display, line.strip())))
         elif rec:
             out.append((src, _from_record(rec, src, display, line.strip())))
         elif win:
-            out.append((src, _from_title(win.group("title"), win.group("hash"), src, display, line.strip())))
+            out.append((src, _from_title(win.group("title"), src, display, line.strip())))
         # Anything else on such a line (an unknown token shape) is ignored rather than guessed.
-    return out, top, any_display
+    return out, top
 
 
 def _pick(cands: list[FocusWindow], top: int | None) -> FocusWindow:
@@ -197,7 +196,7 @@ def parse_focus(text: str) -> Focus:
     reject_binary(text, command)
     norm = normalize(text)
     no_act = _NO_ACTIVITY_RE.search(norm)
-    entries, top, _any = _entries(norm)
+    entries, top = _entries(norm)
     if not entries:
         if no_act:
             return Focus(None, None, None, None, error=no_act.group(0).strip())
@@ -214,8 +213,8 @@ def parse_focus(text: str) -> Focus:
             task = next((r.task for r in reversed(records) if r.component == best.component), None)
         window = best.title if best.source == "mCurrentFocus" else None
         return Focus(best.package, best.activity, window, best.source, task, best.kind, best.line)
-    first_src = entries[-1][0]
-    return Focus(None, None, None, None, line=f"{first_src}=null")
+    last_src = entries[-1][0]
+    return Focus(None, None, None, None, line=f"{last_src}=null")
 
 
 def focus_windows(text: str) -> list[FocusWindow]:
@@ -241,7 +240,7 @@ def focus_windows(text: str) -> list[FocusWindow]:
             if key in seen:
                 continue
             seen.add(key)
-            out.append(_from_title(win.group("title"), win.group("hash"), src, display, line.strip()))
+            out.append(_from_title(win.group("title"), src, display, line.strip()))
         if lm and lm.group("src") in _SOURCES:
             for rec in _RECORD_RE.finditer(line):
                 key = (rec.group("hash"), rec.group("comp"))

@@ -114,6 +114,22 @@ def test_dumpsys_uninstalled_for_user_and_second_user() -> None:
     assert d11.found and not d11.installed
 
 
+def test_dumpsys_per_user_values_on_nested_lines() -> None:
+    """Android 11+ print installReason/firstInstallTime on their own lines under ``User N:`` (AOSP
+    Settings.dumpPackageLPr); corpus Wear OS user-app file edited to that shape, two users."""
+    text = _read("dumpsys-package_wearos_user-app_com.tekartik.package2.txt").replace(
+        "      lastDisabledCaller: com.android.vending\n",
+        "      installReason=3\n      firstInstallTime=2025-06-18 08:27:04\n      uninstallReason=0\n"
+        "      lastDisabledCaller: com.android.vending\n"
+        "    User 10: ceDataInode=0 installed=true hidden=false suspended=false stopped=true enabled=2\n"
+        "      installReason=4\n", 1)
+    d0 = parse_dumpsys_package(text, "com.tekartik.package2")
+    assert d0.install_reason == 3 and d0.users[0]["firstInstallTime"] == "2025-06-18 08:27:04"
+    assert d0.users[0]["uninstallReason"] == "0" and d0.enabled
+    d10 = parse_dumpsys_package(text, "com.tekartik.package2", user=10)
+    assert (d10.install_reason, d10.enabled_state, d10.enabled) == (4, 2, False)
+
+
 def test_dumpsys_hex_pkgflags_old_layout() -> None:
     """Very old builds print pkgFlags as a number (Tradefed PackageInfo decodes it the same way)."""
     text = _read(_WAHOO).replace("pkgFlags=[ HAS_CODE ALLOW_CLEAR_USER_DATA ALLOW_BACKUP LARGE_HEAP ]",
