@@ -116,8 +116,10 @@ def check_presence(req: Requirement, state: PackageState) -> Verdict:
 
 def check_app_region(req: Requirement, state: PackageState) -> Verdict:
     """An app whose agreement says ``absent`` in this region must not be installed for user 0."""
+    if req.presence == "required":
+        return _na("app_region", f"{req.name} is required in this region (absence rules do not apply)")
     if req.presence != "absent":
-        return _na("app_region", f"{req.name} may be present in this region (presence: {req.presence})")
+        return _na("app_region", f"{req.name} may or may not be present in this region (presence: any)")
     if not state.installed:
         return Verdict("app_region", "pass", "absent", _installed_text(state), f"{req.name} is absent",
                        evidence=state.evidence)
