@@ -173,8 +173,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
     if call.when == "setup":
         data["meta"] = meta
     if verdict is not None and call.when == "call":
+        tag = f"[{verdict.category}] " if verdict.category else ""
         data.update(category=category_name(verdict.category), expected=verdict.expected,
-                    found=verdict.found, reason=verdict.reason)
+                    found=verdict.found, reason=tag + verdict.reason)
     if call.excinfo is not None and kind != "skipped":
         data["error"] = " ".join(str(call.excinfo.value).split())[:500]
     elif report.skipped and isinstance(report.longrepr, tuple):
@@ -194,7 +195,8 @@ def _merge(phases: list[dict]) -> dict | None:
             break
         outcome = p["outcome"]
         category = p.get("category") or p.get("infra")
-        reason = p.get("error") or p.get("reason") or ""
+        # a failed check's one-line tagged reason; an error's exception text; a skip's reason
+        reason = (p.get("reason") if outcome == "failed" else None) or p.get("error") or p.get("reason") or ""
     for p in phases:
         expected = p.get("expected", expected)
         found = p.get("found", found)
