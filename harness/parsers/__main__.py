@@ -1,4 +1,4 @@
-"""``python -m harness.parsers KIND FILE [--package P] [--user N]``: parse a saved command output, print JSON.
+"""`python -m harness.parsers KIND FILE [--package P] [--user N] [--sdk API]`: parse a saved output, print JSON.
 
 KIND is one of getprop, dumpsys-package, pm-list-packages, pm-path, pm-list-users, am-start, resolve-activity,
 focus, focus-windows, devices, logcat-crash. FILE is a path or ``-`` for stdin (read as UTF-8, undecodable bytes
@@ -64,7 +64,7 @@ def _getprop(text: str, args: argparse.Namespace) -> Any:
 
 
 def _dumpsys_package(text: str, args: argparse.Namespace) -> Any:
-    dump = _asdict(parse_dumpsys_package(text, args.package, user=args.user))
+    dump = _asdict(parse_dumpsys_package(text, args.package, user=args.user, sdk=args.sdk))
     return _ordered(dump, ("installed", "version_name", "version_code", "code_path", "system", "updated_system",
                            "factory_version_name", "factory_version_code", "factory_code_path", "enabled"))
 
@@ -111,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("file", metavar="FILE", help="file holding the command's output, or - for stdin")
     parser.add_argument("--package", help="package name (required for dumpsys-package; am-start: requested one)")
     parser.add_argument("--user", type=int, default=0, help="Android user for dumpsys-package (default 0)")
+    parser.add_argument("--sdk", type=int, default=None,
+                        help="device API level for dumpsys-package (>= 24: empty output is an error)")
     args = parser.parse_args(argv)
     if args.kind == "dumpsys-package" and not args.package:
         parser.error("dumpsys-package needs --package <name>")

@@ -28,8 +28,9 @@ Variants handled, each with its corpus row (``/work/shared/corpus/README.md`` §
   ``SYSTEM UPDATED_SYSTEM_APP``) and in ``Hidden system packages:`` (``/vendor/app/…``, the factory 1.0.11/15),
   split APKs, ``lastDisabledCaller`` with ``enabled=0`` (``dumpsys-package_wearos_updated-vendor-app_…``,
   ``dumpsys-package_wearos_user-app_…``);
-* ``Unable to find package: <pkg>`` (newer builds, ``dumpsys-package_not-installed_…``) and, on older builds,
-  output with only section headers and no ``Package [<pkg>]`` block: both are a valid "not found";
+* ``Unable to find package: <pkg>`` (newer builds, ``dumpsys-package_not-installed_…``), output with only
+  section headers and no ``Package [<pkg>]`` block (Android 7–7.1: ``Dexopt state:`` / ``Compiler stats:``),
+  and empty output (Android 6 and older print nothing for an unknown package): all a valid "not found";
 * ``pkgFlags`` printed as text ``[ SYSTEM … ]`` or, on very old builds, as a hex/decimal ApplicationInfo flag
   mask (decoded with :data:`APPLICATION_FLAGS`, as Tradefed's ``PackageInfo`` does).
 
@@ -270,29 +271,39 @@ def _is_dumpsys_package(lines: list[str]) -> bool:
     return False
 
 
-def parse_dumpsys_package(text: str, package: str, user: int = 0) -> PackageDump:
+def parse_dumpsys_package(text: str, package: str, user: int = 0, *, sdk: int | None = None) -> PackageDump:
     """Parse ``dumpsys package <package>`` output into a :class:`PackageDump` for ``user``.
 
     Args:
         text: the command's stdout (any line ending; may hold several packages, e.g. the all-packages dump).
         package: the package to report; only an exact ``Package [<package>]`` block matches.
         user: Android user id whose ``User N:`` line decides installed/enabled (default 0).
+        sdk: the device's API level, when known. Android 6 (API 23) and older print **nothing** for an unknown
+            package (every section header is printed only when something matched; ``Dexopt state:`` and
+            ``Unable to find package`` came with Android 7), so empty output means "not found" there. From API 24
+            on, empty output cannot be a real answer: with ``sdk >= 24`` it raises ParseError. With ``sdk``
+            None empty output is taken as "not found", with a note in ``evidence``.
 
     Returns:
-        ``found=False, installed=False`` for ``Unable to find package: <package>`` or a dump without a block for
-        the package; otherwise the live block's fields and the hidden (factory) copy's.
+        ``found=False, installed=False`` for ``Unable to find package: <package>``, a dump without a block for
+        the package, or empty output (see ``sdk``); otherwise the live block's fields and the hidden (factory)
+        copy's.
 
     Raises:
-        ParseError: (command ``dumpsys package <package>``) when the text is empty (the package service did not
-            answer: Tradefed treats "0 packages parsed" the same way, so the call can be retried), binary, not
-            ``dumpsys package`` output at all (no known section header and no package block, e.g.
-            ``Can't find service: package``), or ``Unable to find package`` names a different package.
+        ParseError: (command ``dumpsys package <package>``) when the text is binary, not ``dumpsys package``
+            output at all (no known section header and no package block, e.g. ``Can't find service: package``),
+            empty while ``sdk >= 24`` (the package service did not answer; Tradefed likewise retries when 0
+            packages are parsed), or ``Unable to find package`` names a different package.
     """
     command = f"dumpsys package {package}"
     reject_binary(text, command)
     norm = normalize(text)
     if not norm.strip():
-        raise ParseError("empty output (package manager did not answer)", command=command)
+        if sdk is not None and sdk >= 24:
+            raise ParseError(f"empty output on API {sdk} (Android 7+ always print 'Unable to find package' or "
+                             "section headers): the package manager did not answer", command=command)
+        return PackageDump(package=package, user=user, found=False, installed=False, section="",
+                           evidence=["(empty output: Android 6 and older print nothing for an unknown package)"])
     lines = [ln.rstrip("\n") for ln in norm.split("\n")]
 
     unable = _UNABLE.search(norm)

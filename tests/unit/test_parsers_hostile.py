@@ -74,16 +74,25 @@ def test_binary_raises(kind: str) -> None:
         func("package:com.a.b\n\x00\x00\x00")
 
 
-EMPTY_IS_VALID = {"pm-list-packages": [], "pm-path": [], "logcat-crash": []}
+EMPTY_IS_VALID: dict[str, Any] = {"pm-list-packages": [], "pm-path": [], "logcat-crash": []}
 
 
 @pytest.mark.parametrize("kind", sorted(PARSERS))
 @pytest.mark.parametrize("empty", ["", "\n", "\r\n  \r\n"], ids=["empty", "newline", "blank-crlf"])
 def test_empty_output(kind: str, empty: str) -> None:
     """Empty is a valid answer only where the command prints nothing on success (pm list -d, pm path of an
-    uninstalled package, an empty log buffer); elsewhere it means the command did not answer."""
+    uninstalled package, an empty log buffer, dumpsys package of an unknown package on Android <= 6);
+    elsewhere it means the command did not answer."""
     func, command = PARSERS[kind]
-    if kind in EMPTY_IS_VALID:
+    if kind == "dumpsys-package":
+        # Android 6 and older print nothing for an unknown package; API >= 24 always print something.
+        d = func(empty)
+        assert not d.found and not d.installed and d.evidence[0].startswith("(empty output")
+        with pytest.raises(ParseError) as exc:
+            parse_dumpsys_package(empty, "com.example.app", sdk=24)
+        assert exc.value.command == command
+        assert not parse_dumpsys_package(empty, "com.example.app", sdk=23).found
+    elif kind in EMPTY_IS_VALID:
         assert func(empty) == EMPTY_IS_VALID[kind]
     else:
         with pytest.raises(ParseError) as exc:
