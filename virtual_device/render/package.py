@@ -12,8 +12,10 @@ Real samples imitated (``/work/shared/corpus/samples``; copies in ``tests/fixtur
   AOSP ``PackageManagerService.dumpPackageLPr`` of those releases (N added minSdk, ceDataInode, suspended,
   apkSigningVersion, Dexopt/Compiler sections; O added instant; P added virtual and the v2 signature format).
 * Missing package: ``Unable to find package: <pkg>`` on SDK >= 26 (``dumpsys-package_not-installed_*``); older
-  releases print only the section headers that are always printed (N: ``Dexopt state:``/``Compiler stats:``;
-  L/M: nothing).
+  releases print only the sections that are always printed: ``App verification status:`` / ``App linkages for
+  user N:`` (app links, M..Q; also printed for found packages, after the resolver tables) and, on N,
+  ``Dexopt state:`` / ``Compiler stats:`` each with ``  Unable to find package: <pkg>`` (AOSP N
+  ``dumpDexoptStateLPr``). Lollipop prints nothing.
 * ``pm list packages``: ``package:[<apk>=]<pkg>[ versionCode:N][  installer=X][ uid:U]``
   (``pm-list-packages-f_android7-8_genymotion_excerpt.txt``, ``pm-list-packages-show-versioncode_android9_*``;
   order as AOSP ``PackageManagerShellCommand.runListPackages``).
@@ -152,13 +154,18 @@ def dumpsys_package(state: DeviceState, name: str) -> str:
     """Full ``dumpsys package <name>`` text for ``state.sdk`` (sections separated by one blank line)."""
     pkg = state.package(name)
     sdk = state.sdk
-    if pkg is None:
-        if sdk >= 26:
-            return f"Unable to find package: {name}\n"
-        if sdk >= 24:
-            return "Dexopt state:\n\nCompiler stats:\n"
-        return ""
+    if pkg is None and sdk >= 26:
+        return f"Unable to find package: {name}\n"
     sections: list[list[str]] = []
+    if 23 <= sdk <= 29:  # app links (M..Q): printed for every `dumpsys package <pkg>`, no autoVerify filters here
+        sections.append(["App verification status:", "", "  No app verification established."])
+        for user in state.user_ids():
+            sections.append([f"App linkages for user {user}:", "", "  No configured app linkages."])
+    if pkg is None:
+        if sdk >= 24:  # N: dumpDexoptStateLPr / dumpCompilerStatsLPr report the unknown package
+            sections.append(["Dexopt state:", f"  Unable to find package: {name}"])
+            sections.append(["Compiler stats:", f"  Unable to find package: {name}"])
+        return "\n\n".join("\n".join(s) for s in sections) + "\n" if sections else ""
     if pkg.launcher_activity and pkg.launch.outcome != "not_found":
         act = pkg.launcher_activity
         short = act[len(pkg.package):] if act.startswith(pkg.package + ".") else act
@@ -169,6 +176,8 @@ def dumpsys_package(state: DeviceState, name: str) -> str:
             res += ['          Action: "android.intent.action.MAIN"',
                     '          Category: "android.intent.category.LAUNCHER"']
         sections.append(res)
+    if sections and sections[0][0] == "App verification status:":
+        sections = sections[len(state.user_ids()) + 1:] + sections[:len(state.user_ids()) + 1]
     sections.append(["Key Set Manager:", f"  [{pkg.package}]",
                      f"      Signing KeySets: {int(short_hash(pkg.package, 'ks', n=2), 16) % 60 + 1}"])
     sections.append(["Packages:"] + package_block(state, pkg))
