@@ -450,7 +450,8 @@ class LaunchCheck:
         log_text = self._sh(["logcat", "-d", "-v", "threadtime", "-b", "main", "-b", "system", "-b", "crash",
                              "-T", since]).output
         records = tuple(r for r in parse_logcat_crash(log_text) if r.package == package)
-        texts["logcat since launch"] = "\n".join(log_text.splitlines()[-400:])
+        texts["logcat since launch"] = ("\n".join(log_text.splitlines()[-400:])
+                                        or f"(no main/system/crash log line since {since})")
 
         obs = LaunchObservation(activity=activity, am=am, wall_ms=wall_ms, focus=focus, focused=focused,
                                 dialog=dialog, dialog_evidence=dialog_ev, records=records, **base)

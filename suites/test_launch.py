@@ -23,6 +23,9 @@ def test_app_opens_to_first_screen(app_case, package_state, launch_check, expect
     if report.screenshot:
         kind = allure.attachment_type.PNG if report.screenshot_type == "png" else allure.attachment_type.JPG
         allure.attach(report.screenshot, name="screen after launch", attachment_type=kind)
+    for name in ("dialogs closed before launch", "dialogs closed after launch"):  # on failure expect() attaches all
+        if name in report.texts and report.verdict.status != "fail":
+            allure.attach(report.texts[name], name=name, attachment_type=allure.attachment_type.TEXT)
     measured = report.observation.measured_ms
     allure.dynamic.parameter("cold start ms", "not measured" if measured is None else str(measured))
     expect(report.verdict, attachments=report.texts)
