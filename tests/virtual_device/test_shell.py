@@ -290,3 +290,21 @@ def test_misc_commands(dev):
     assert out(dev, "dumpsys nosuchservice")[1] == "Can't find service: nosuchservice\n"
     assert out(dev, "input keyevent notakey") == ("", "Error: Unknown keycode: notakey\n", 1)
     assert out(dev, "input frob")[2] == 1
+
+
+def test_logcat_time_filter_and_tags(dev):
+    import time as _time
+
+    now = _time.time()
+    dev.log("crash", "E", "AndroidRuntime", "old line", 100, when=now - 3600)
+    dev.log("crash", "E", "AndroidRuntime", "new line", 200, when=now)
+    lt = _time.localtime(now - 60)
+    since = _time.strftime("%m-%d %H:%M:%S.000", lt)
+    text = out(dev, f"logcat -d -b crash -T '{since}'")[0]
+    assert "new line" in text and "old line" not in text
+    assert "old line" in out(dev, "logcat -d -b crash -t 2")[0]
+    dev.log("main", "I", "Other", "noise", 300, when=now)
+    only = out(dev, "logcat -d -b main,crash AndroidRuntime:E '*:S'")[0]
+    assert "noise" not in only and "new line" in only
+    assert out(dev, "logcat -d -T 'yesterday'")[2] == 1
+    assert out(dev, "logcat -d -b nosuch") == ("", "unknown buffer nosuch\n", 1)
