@@ -13,11 +13,12 @@ Recognised lines (full dumps or ``grep`` excerpts; corpus ``/work/shared/corpus/
 * ``…=null`` / ``…: null`` during transitions (corpus ``…android4.x_null-interleaved-sequence``): nothing has focus.
 
 Choice (:func:`parse_focus`): sources are tried in the order mCurrentFocus, mFocusedApp, then the
-resumed-activity lines; the first source with a non-null entry decides. Among that source's entries
-(several displays, or a poll log): entries on ``mTopFocusedDisplayId`` when the dump names display sections;
-then entries that are not a secondary-display home (Samsung cover screen ``com.android.systemui/.subscreen.…``,
-corpus Galaxy Z Flip 5G / Z Flip4 samples, where it is listed *before* the main display's app); then the **last**
-one (the newest line of a poll log).
+resumed-activity lines; the first source with a non-null entry decides (a focused window whose title names no
+package, e.g. ``PopupWindow:1f2e``, keeps its title in ``window`` and lets the next source name the package).
+Among that source's entries (several displays, or a poll log): entries on ``mTopFocusedDisplayId`` when the dump
+names display sections; then entries that are not a secondary-display home (Samsung cover screen
+``com.android.systemui/.subscreen.…``, corpus Galaxy Z Flip 5G / Z Flip4 samples, where it is listed *before*
+the main display's app); then the **last** one (the newest line of a poll log).
 """
 
 from __future__ import annotations
@@ -203,16 +204,22 @@ def parse_focus(text: str) -> Focus:
         raise ParseError("no mCurrentFocus / mFocusedApp / ResumedActivity line", command=command,
                          excerpt=excerpt(text))
     records = [e for _s, e in entries if e is not None and e.task is not None]
+    window: str | None = None
     for group in _GROUPS:
         cands = [e for s, e in entries if s in group and e is not None]
         if not cands:
             continue
         best = _pick(cands, top)
+        if best.source == "mCurrentFocus":
+            window = best.title
+            if best.package is None:
+                continue  # a window without a known owner (PopupWindow:…, Toast): ask the focused app
         task = best.task
         if task is None and best.activity:
             task = next((r.task for r in reversed(records) if r.component == best.component), None)
-        window = best.title if best.source == "mCurrentFocus" else None
         return Focus(best.package, best.activity, window, best.source, task, best.kind, best.line)
+    if window is not None:
+        return Focus(None, None, window, "mCurrentFocus", kind="window", line=f"mCurrentFocus={window}")
     last_src = entries[-1][0]
     return Focus(None, None, None, None, line=f"{last_src}=null")
 

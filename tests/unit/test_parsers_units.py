@@ -301,6 +301,15 @@ def test_focus_top_focused_display_wins() -> None:
     assert (f.package, f.task) == ("com.main.app", 5)
 
 
+def test_focus_ownerless_window_falls_back_to_focused_app() -> None:
+    text = "  mCurrentFocus=Window{5e u0 PopupWindow:1f2e}\n  mFocusedApp=ActivityRecord{9a u0 com.a.b/.Main t7}\n"
+    f = parse_focus(text)
+    assert (f.package, f.activity, f.window, f.source, f.task) == ("com.a.b", "com.a.b.Main", "PopupWindow:1f2e",
+                                                                   "mFocusedApp", 7)
+    alone = parse_focus("  mCurrentFocus=Window{5e u0 PopupWindow:1f2e}\n")
+    assert (alone.package, alone.window) == (None, "PopupWindow:1f2e")
+
+
 def test_focus_android41_window_without_user() -> None:
     f = parse_focus("  mCurrentFocus=Window{41a1d5e8 com.android.launcher/com.android.launcher2.Launcher "
                     "paused=false}\n")
