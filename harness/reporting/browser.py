@@ -80,20 +80,22 @@ def chromium_page(width: int = 1400, height: int = 1000) -> Iterator[Any]:
             ctx.close()
 
 
-def _has_attachments(node: object) -> bool:
+def _attachment_types(node: object) -> set[str]:
     if isinstance(node, dict):
-        return bool(node.get("attachments")) or any(_has_attachments(v) for v in node.values())
+        found = {str(a.get("type")) for a in node.get("attachments") or [] if isinstance(a, dict)}
+        return found.union(*(_attachment_types(v) for v in node.values()))
     if isinstance(node, list):
-        return any(_has_attachments(v) for v in node)
-    return False
+        return set().union(*(_attachment_types(v) for v in node))
+    return set()
 
 
 def find_test_uid(report_dir: str | os.PathLike[str], *, status: str = "failed",
-                  name_contains: str | None = None, with_attachments: bool = False) -> tuple[str, str]:
+                  name_contains: str | None = None, with_attachment: str | None = None) -> tuple[str, str]:
     """(uid, name) of a test case in a generated Allure 2 report (``data/test-cases/*.json``).
 
-    Picks the first, by name, with ``status`` whose name contains ``name_contains`` (if given) and, if
-    ``with_attachments``, that has at least one attachment (evidence, screenshot).
+    Picks the first, by name, with ``status`` whose name contains ``name_contains`` (if given) and that has an
+    attachment whose MIME type starts with ``with_attachment`` (if given: ``""`` = any attachment,
+    ``"image/"`` = a screenshot).
 
     Raises:
         LookupError: no such test case.
@@ -102,7 +104,8 @@ def find_test_uid(report_dir: str | os.PathLike[str], *, status: str = "failed",
     for f in sorted((Path(report_dir) / "data" / "test-cases").glob("*.json")):
         tc = json.loads(f.read_text(encoding="utf-8"))
         if tc.get("status") == status and (name_contains is None or name_contains in tc.get("name", "")) \
-                and (not with_attachments or _has_attachments(tc.get("testStage"))):
+                and (with_attachment is None
+                     or any(t.startswith(with_attachment) for t in _attachment_types(tc.get("testStage")))):
             found.append((tc["name"], tc["uid"]))
     if not found:
         raise LookupError(f"no {status} test case{' containing ' + repr(name_contains) if name_contains else ''} "
@@ -157,17 +160,23 @@ def capture_screenshots(report_dir: str | os.PathLike[str], matrix_html: str | o
             path = out / f"{view}.png"
             page.screenshot(path=str(path), full_page=True)
             shots.append(path)
-        try:
-            uid, _ = find_test_uid(report, status="failed", with_attachments=True)
-        except LookupError:
+        uid = None
+        for wanted in ("image/", "", None):  # prefer a failure with a screenshot, then any evidence
             try:
-                uid, _ = find_test_uid(report, status="failed")
+                uid, _ = find_test_uid(report, status="failed", with_attachment=wanted)
+                break
             except LookupError:
-                uid = None
+                continue
         if uid:
+            # Allure scrolls inside its own pane, so a full-page shot is the viewport: make the viewport tall.
+            page.set_viewport_size({"width": 1400, "height": 2600})
             open_test_case(page, base, uid)
+            page.locator(".test-result__name").scroll_into_view_if_needed()
+            page.wait_for_function("[...document.querySelectorAll('img.attachment-preview__media')]"
+                                   ".every(i => i.complete)")
             path = out / "failing-test.png"
             page.screenshot(path=str(path), full_page=True)
+            page.set_viewport_size({"width": 1400, "height": 1000})
             shots.append(path)
         if matrix_html:
             page.goto(Path(matrix_html).resolve().as_uri())

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from harness.errors import UsageError
 from harness.reporting.allure_env import INFRA_CATEGORY_NAMES
+from harness.reporting.matrix import short_reason
 from harness.reporting.records import SEVERITIES, Record, latest_per_nodeid
 
 EXIT_SHIP = 0
@@ -167,7 +168,8 @@ def summary_lines(records: Iterable[Record], gate_severity: str = "critical", *,
         INFRA  Redmi 3 · ID (def) / Outlook / launch [critical]: harness.errors.AdbTimeout: [def] ...
         below gate: MI 5 · CN (ghi) / PowerPoint / launch [normal]: [slow launch] ...
 
-    At most ``limit`` lines per section (then ``… and N more``).
+    At most ``limit`` lines per section (then ``… and N more``); each reason is shortened as in the matrix
+    (:func:`harness.reporting.matrix.short_reason`: no device/app prefix, no evidence, ≤ 240 characters).
 
     Raises:
         UsageError: ``gate_severity`` is not a known severity.
@@ -181,7 +183,7 @@ def summary_lines(records: Iterable[Record], gate_severity: str = "critical", *,
              f"{c['skipped']} skipped; {len({r.serial for r in recs})} devices"]
     for tag, items in (("DEFECT", g.defects), ("INFRA ", g.infra), ("below gate:", g.below_gate)):
         for r in items[:limit]:
-            lines.append(f"{tag} {_where(r)}: {' '.join(r.reason.split())}")
+            lines.append(f"{tag} {_where(r)}: {short_reason(r, 240)}")
         if len(items) > limit:
             lines.append(f"{tag} … and {len(items) - limit} more")
     return lines

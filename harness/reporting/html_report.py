@@ -115,9 +115,14 @@ def _check_no_analytics(files: list[Path]) -> None:
 
 
 def write_executor(results_dir: Path, build_order: int, name: str = DEFAULT_REPORT_NAME) -> Path:
-    """Write ``executor.json`` (build number shown on the trend chart) unless the run already wrote one."""
+    """Write ``executor.json`` (build number shown on the trend chart) unless the run wrote its own (a CI
+    executor with another ``name``); ours, left by a previous report of the same results, is replaced."""
     path = results_dir / "executor.json"
-    if not path.exists():
+    try:
+        existing = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        existing = None
+    if not isinstance(existing, dict) or existing.get("name") == name:
         path.write_text(json.dumps({"name": name, "type": "local", "buildOrder": build_order,
                                     "buildName": f"run {build_order}", "reportName": name}) + "\n",
                         encoding="utf-8")

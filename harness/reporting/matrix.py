@@ -1,16 +1,24 @@
 """Compliance matrix: devices × apps, each cell the worst status of its checks with a one-line reason.
 
-Worst-status order (documented, stable): ``failed`` > ``broken`` > ``skipped`` > ``passed`` > ``not_run``.
+Worst-status order (documented, stable): ``failed`` > ``broken`` > ``passed`` > ``skipped`` > ``not_run``.
 
 * ``failed`` — a product defect was proven (an assertion failed): the worst verdict a cell can carry.
 * ``broken`` — an infrastructure error stopped a check; nothing is proven either way. It ranks below
-  ``failed`` (a proven defect outranks an unknown) but above ``skipped``/``passed`` (an unknown must never
-  look green), and it is shown distinctly ("ERROR", amber), never merged with failures.
-* ``skipped`` — the check did not apply (e.g. app not agreed in this region) or was skipped.
+  ``failed`` (a proven defect outranks an unknown) but above ``passed`` (an unknown must never look green),
+  and it is shown distinctly ("ERROR", amber), never merged with failures. A *skipped* record whose category
+  is an infrastructure category (e.g. the device went offline and its remaining checks were skipped) is
+  shown as ``broken`` too, with "skipped: " before its reason.
+* ``passed`` — every check that applied passed.
+* ``skipped`` — every check of the cell was skipped as not applicable (e.g. "Excel may be present in this
+  region"). Such skips rank *below* ``passed``: in this harness a skip means "does not apply", so a cell with
+  four passed checks and one not-applicable skip is PASS, not SKIP.
 * ``not_run`` — no record at all for this device × column (e.g. the run died before it).
 
 Within a cell, the record that gives the cell its status and reason is the worst by that order, then by
 severity (blocker first), then by file order. Reruns are de-duplicated by nodeid first (the last attempt wins).
+The reason is one line: the record's reason without the ``<model> (<serial>): `` and ``<app> (<package>): ``
+prefixes the plugin puts in failure messages, and cut before `` evidence:`` (the evidence is in the Allure
+report), at most 200 characters.
 
 Columns: ``"device"`` (device-level checks: region, profile_match, device reachable) first, then the apps
 sorted by display name. Rows: devices sorted by model, region, serial.
@@ -30,13 +38,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.reporting.allure_env import INFRA_CATEGORY_NAMES
 from harness.reporting.records import SEVERITIES, Record, latest_per_nodeid
 
 #: Version of the compliance.json layout; bumped only on an incompatible change (fields are only ever added).
 SCHEMA_VERSION = 1
 
-#: Cell statuses from worst to best.
-STATUS_ORDER: tuple[str, ...] = ("failed", "broken", "skipped", "passed", "not_run")
+#: Cell statuses from worst to best (see the module docstring for why ``skipped`` ranks below ``passed``).
+STATUS_ORDER: tuple[str, ...] = ("failed", "broken", "passed", "skipped", "not_run")
 DEVICE_COLUMN = "device"
 
 #: How each status is shown in Markdown/HTML.
@@ -57,6 +66,33 @@ def _sev_rank(severity: str) -> int:
 def _one_line(text: str, limit: int = 200) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+_INFRA_LOWER = frozenset(n.casefold() for n in INFRA_CATEGORY_NAMES)
+
+
+def cell_outcome(record: Record) -> str:
+    """The outcome a record shows in the matrix: its own, except an infrastructure skip shows as ``broken``."""
+    if record.outcome == "skipped" and record.category and record.category.casefold() in _INFRA_LOWER:
+        return "broken"
+    return record.outcome
+
+
+def short_reason(record: Record, limit: int = 200) -> str:
+    """One line for a matrix cell: the reason without device/app prefixes, cut before `` evidence:``."""
+    text = " ".join(record.reason.split())
+    tag = ""
+    if text.startswith("[") and "] " in text:
+        tag, text = text[: text.index("] ") + 2], text[text.index("] ") + 2:]
+    for prefix in (f"{record.model} ({record.serial}): ", f"{record.app} ({record.package}): "):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+    cut = text.find(" evidence:")
+    if cut > 0:
+        text = text[:cut]
+    if record.outcome == "skipped" and cell_outcome(record) == "broken":
+        text = "skipped: " + text
+    return _one_line(tag + text, limit)
 
 
 @dataclass(frozen=True)
@@ -151,18 +187,23 @@ class Matrix:
 def _cell(records: list[Record], package: str | None) -> Cell:
     if not records:
         return Cell(status="not_run", reason="no check ran", package=package)
-    ordered = sorted(enumerate(records), key=lambda ir: (_rank(ir[1].outcome), _sev_rank(ir[1].severity), ir[0]))
+    ordered = sorted(enumerate(records),
+                     key=lambda ir: (_rank(cell_outcome(ir[1])), _sev_rank(ir[1].severity), ir[0]))
     recs = [r for _, r in ordered]
-    checks = tuple(CheckResult(check=r.check, outcome=r.outcome, severity=r.severity, reason=_one_line(r.reason),
+    checks = tuple(CheckResult(check=r.check, outcome=cell_outcome(r), severity=r.severity, reason=short_reason(r),
                                nodeid=r.nodeid, expected=r.expected, found=r.found, category=r.category)
                    for r in recs)
-    worst = recs[0]
+    worst = checks[0]
     if worst.outcome == "passed":
-        names = ", ".join(dict.fromkeys(r.check for r in recs))
-        reason = f"{len(recs)} check{'s' if len(recs) != 1 else ''} passed: {names}"
+        names = ", ".join(dict.fromkeys(c.check for c in checks if c.outcome == "passed"))
+        n = sum(1 for c in checks if c.outcome == "passed")
+        reason = f"{n} check{'s' if n != 1 else ''} passed: {names}"
+        skipped = len(checks) - n
+        if skipped:
+            reason += f" ({skipped} not applicable)"
     else:
-        same = sum(1 for r in recs if r.outcome == worst.outcome) - 1
-        reason = f"{worst.check}: {_one_line(worst.reason) or worst.outcome}"
+        same = sum(1 for c in checks if c.outcome == worst.outcome) - 1
+        reason = f"{worst.check}: {worst.reason or worst.outcome}"
         if same:
             reason += f" (+{same} more {worst.outcome})"
     return Cell(status=worst.outcome, reason=_one_line(reason, 300), check=worst.check, severity=worst.severity,
@@ -246,8 +287,9 @@ def matrix_to_markdown(matrix: Matrix) -> str:
         f"{len(matrix.devices)} devices · checks: {t['passed']} passed, {t['failed']} failed, "
         f"{t['broken']} error (infrastructure), {t['skipped']} skipped",
         "",
-        "Cell = worst status of its checks (FAIL > ERROR > SKIP > PASS) and the reason. "
-        "FAIL is a product defect; ERROR means infrastructure stopped the check (nothing proven).",
+        "Cell = worst status of its checks (FAIL > ERROR > PASS > SKIP) and the reason. "
+        "FAIL is a product defect; ERROR means infrastructure stopped the check (nothing proven); "
+        "SKIP means no check applied.",
         "",
         "| Device | " + " | ".join(_md_escape(c) for c in matrix.columns) + " |",
         "|---" * (len(matrix.columns) + 1) + "|",
@@ -269,8 +311,9 @@ def matrix_to_markdown(matrix: Matrix) -> str:
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:6px;vertical-align:top;text-align:left}
-th{background:#f3f3f3;position:sticky;top:0}td.dev{white-space:nowrap}
+table{border-collapse:collapse;width:100%;table-layout:fixed}
+th,td{border:1px solid #ccc;padding:6px;vertical-align:top;text-align:left;overflow-wrap:anywhere}
+th{background:#f3f3f3;position:sticky;top:0}thead th:first-child{width:12em}
 .failed{background:#fde2e1}.broken{background:#fff1cc}.skipped{background:#eef0f3}.passed{background:#e3f6e3}
 .not_run{background:#fafafa;color:#888}.st{font-weight:700}.reason{font-size:12px}
 .badge{display:inline-block;padding:1px 6px;border-radius:3px;font-weight:700}
@@ -311,8 +354,9 @@ def matrix_to_html(matrix: Matrix) -> str:
         f'<p id="summary">Generated {e(matrix.generated_at)} · overall <b class="{matrix.status}">'
         f"{STATUS_LABEL[matrix.status]}</b> · {len(matrix.devices)} devices · checks: {t['passed']} passed, "
         f"{t['failed']} failed, {t['broken']} error (infrastructure), {t['skipped']} skipped</p>\n"
-        "<p>Cell = worst status of its checks (FAIL &gt; ERROR &gt; SKIP &gt; PASS). FAIL is a product defect; "
-        "ERROR means infrastructure stopped the check (nothing proven). Hover a cell for every check.</p>\n"
+        "<p>Cell = worst status of its checks (FAIL &gt; ERROR &gt; PASS &gt; SKIP). FAIL is a product defect; "
+        "ERROR means infrastructure stopped the check (nothing proven); SKIP means no check applied. "
+        "Hover a cell for every check.</p>\n"
         f'<table id="matrix"><thead><tr><th>Device</th>{head}</tr></thead><tbody>\n'
         + "\n".join(rows)
         + '\n</tbody></table>\n<h2>Failing cells</h2>\n<ul id="failing" class="failing">'

@@ -10,7 +10,7 @@ from harness.reporting.matrix import SCHEMA_VERSION, STATUS_ORDER, build_matrix,
 from .helpers import rec
 
 
-def test_worst_status_order_failed_broken_skipped_passed() -> None:
+def test_worst_status_order_failed_broken_passed_skipped() -> None:
     records = [
         rec("s1", "Word", "presence"), rec("s1", "Word", "launch", outcome="broken", reason="AdbTimeout"),
         rec("s1", "Word", "version", outcome="failed", reason="[version mismatch] 16.0.6925.1000"),
@@ -22,9 +22,35 @@ def test_worst_status_order_failed_broken_skipped_passed() -> None:
     assert row.cells["Word"].status == "failed"
     assert row.cells["Word"].reason.startswith("version: [version mismatch]")
     assert row.cells["Excel"].status == "broken"
-    assert row.cells["PowerPoint"].status == "skipped"
+    assert row.cells["PowerPoint"].status == "passed"  # a not-applicable skip does not hide a pass
+    assert row.cells["PowerPoint"].reason == "1 check passed: presence (1 not applicable)"
     assert row.status == "failed"
-    assert STATUS_ORDER == ("failed", "broken", "skipped", "passed", "not_run")
+    assert STATUS_ORDER == ("failed", "broken", "passed", "skipped", "not_run")
+
+
+def test_all_skipped_cell_is_skipped_and_row_of_passes_and_skips_is_passed() -> None:
+    m = build_matrix([rec("s1", "Word"), rec("s1", "Excel", "presence", outcome="skipped", reason="not required"),
+                      rec("s1", "Excel", "launch", outcome="skipped", reason="not required")])
+    assert m.devices[0].cells["Excel"].status == "skipped"
+    assert m.devices[0].cells["Excel"].reason == "presence: not required (+1 more skipped)"
+    assert m.devices[0].status == "passed"
+
+
+def test_infrastructure_skip_shows_as_error_not_as_pass() -> None:
+    m = build_matrix([rec("s1", "Word", "presence"),
+                      rec("s1", "Word", "launch", outcome="skipped", category="Device offline or unauthorized",
+                          reason="[s1] device offline")])
+    cell = m.devices[0].cells["Word"]
+    assert cell.status == "broken"
+    assert cell.reason == "launch: [s1] skipped: device offline"
+
+
+def test_cell_reason_drops_device_and_app_prefixes_and_evidence() -> None:
+    reason = ("[missing app] MI 4S (s2): Excel (com.microsoft.office.excel): Excel is not installed "
+              "expected: installed for user 0 found: not installed evidence: pm list packages --user 0: (none)")
+    m = build_matrix([rec("s2", "Excel", outcome="failed", reason=reason)])
+    assert m.devices[0].cells["Excel"].reason == ("presence: [missing app] Excel is not installed expected: "
+                                                  "installed for user 0 found: not installed")
 
 
 def test_device_level_checks_go_to_the_device_column_and_columns_are_sorted() -> None:
@@ -59,9 +85,12 @@ def test_same_status_reason_names_the_most_severe_and_counts_the_rest() -> None:
 
 def test_all_passed_reason_lists_checks_and_reason_is_one_line() -> None:
     m = build_matrix([rec(check="presence"), rec(check="version"),
-                      rec("s2", "Word", "launch", outcome="failed", reason="[launch crash]\nTraceback  line 2")])
+                      rec("s2", "Word", "launch", outcome="failed", reason="[launch crash]\nTraceback  line 2 "
+                          + "x" * 300)])
     assert m.devices[1].cells["Word"].reason == "2 checks passed: presence, version"
-    assert m.devices[0].cells["Word"].reason == "launch: [launch crash] Traceback line 2"
+    reason = m.devices[0].cells["Word"].reason
+    assert reason.startswith("launch: [launch crash] Traceback line 2 xxx") and reason.endswith("…")
+    assert len(reason) == len("launch: ") + 200
 
 
 def test_rerun_replaces_the_earlier_attempt() -> None:
