@@ -464,7 +464,24 @@ class LaunchCheck:
                     obs = _replace(obs, ui_error=str(exc))  # the product evidence stands without the UI
                 else:
                     raise
+        if obs.dialog is None and not obs.records:
+            obs = self._late_failure(obs, since, texts)
         return self._finish(obs, texts, shot)
+
+    def _late_failure(self, obs: LaunchObservation, since: str, texts: dict[str, str]) -> LaunchObservation:
+        """One more focus read after the UI checks: a crash or ANR that came after the first frame is still the
+        app's fault (and the cleanup would otherwise close its dialog unseen)."""
+        focus, windows, text = self.read_focus()
+        late = next((w for w in windows if w.kind in ("crash", "anr") and w.package == obs.package), None)
+        if late is None:
+            return obs
+        texts["window focus (after the first screen)"] = text
+        log_text = self._sh(["logcat", "-d", "-v", "threadtime", "-b", "main", "-b", "system", "-b", "crash",
+                             "-T", since]).output
+        texts["logcat since launch"] = "\n".join(log_text.splitlines()[-400:]) or texts.get("logcat since launch", "")
+        records = tuple(r for r in parse_logcat_crash(log_text) if r.package == obs.package)
+        return _replace(obs, focus=focus, dialog=late.kind, dialog_evidence=f"window (later): {late.line}",
+                        records=records)
 
     def _wait_focus(self, package: str, am: AmStartResult) -> tuple[Focus, bool, str | None, str | None, str]:
         """Poll the focus until the app's window, a dialog of the app, or the deadline."""

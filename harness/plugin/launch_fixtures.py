@@ -17,6 +17,17 @@ from harness.launch import LaunchCheck
 from harness.uidriver import UiDriver
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each launch test ``xdist_group(<serial>)`` so ``-n N --dist loadgroup`` keeps a device on one worker
+    (a uiautomator2 server per device and process; two processes on one device conflict)."""
+    for item in items:
+        marker = item.get_closest_marker("check")
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        case = params.get("app_case")
+        if marker is not None and marker.args[:1] == ("launch",) and case is not None:
+            item.add_marker(pytest.mark.xdist_group(name=case.device_case.serial))
+
+
 @pytest.fixture(scope="session")
 def ui_drivers() -> Iterator[dict[str, UiDriver]]:
     """serial → UiDriver for this session; each driver stops the uiautomator2 server it started at the end."""

@@ -18,6 +18,7 @@ import uiautomator2
 
 from harness.errors import LaunchInfraError
 from harness.launch import CAT_CRASH, LaunchCheck, summarize_hierarchy
+from virtual_device.state import Focus
 from virtual_device.u2server import U2_JAR
 
 WORD = "com.microsoft.office.word"
@@ -170,3 +171,24 @@ def test_launch_check_closes_a_dialog_left_by_someone_else(rig_factory):
     report = LaunchCheck(rig.device, rig.driver).run("com.skype.raider", "Skype", limit_ms=4000, first_text="Sign in")
     assert report.verdict.status == "pass", report.verdict.message("dev")
     assert "force-stopped com.microsoft.office.powerpoint" in report.texts["dialogs closed before launch"]
+
+
+def test_a_crash_after_the_first_frame_is_still_a_launch_crash(rig_factory):
+    rig = rig_factory("mi4s-cn")
+    state = rig.vdev.state
+    real_shot = rig.driver.screenshot_jpeg
+
+    def shot_then_crash():  # the app dies right after its first screen was seen
+        data = real_shot()
+        with state.lock:
+            state._log_crash(state.package(WORD), state.pid_of(WORD) or 4242)  # noqa: SLF001 - VD helper
+            home_pkg, home_act = state.launcher.split("/", 1)
+            state.running.pop(WORD, None)
+            state.focus = Focus(home_pkg, home_act, f"Application Error: {WORD}")
+        return data
+
+    rig.driver.screenshot_jpeg = shot_then_crash
+    report = LaunchCheck(rig.device, rig.driver).run(WORD, "Word", limit_ms=4000, first_text="Word")
+    assert report.verdict.category == CAT_CRASH, report.verdict.message("dev")
+    assert "later" in (report.observation.dialog_evidence or "")
+    assert "Application Error" not in rig.adb.shell(["dumpsys", "window", "windows"])
