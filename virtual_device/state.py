@@ -30,7 +30,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from virtual_device.fs import MemFS
 from virtual_device.image import Image, Launch, Package, UserState
@@ -238,6 +240,18 @@ class DeviceState:
         return (f"device::ro.product.name={p.get('ro.product.name', '')};"
                 f"ro.product.model={p.get('ro.product.model', '')};"
                 f"ro.product.device={p.get('ro.product.device', '')};features={FEATURES}")
+
+    @property
+    def tz(self) -> tzinfo:
+        """The device time zone (``persist.sys.timezone``; UTC when unset or unknown)."""
+        try:
+            return ZoneInfo(self.props.get("persist.sys.timezone") or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+    def now(self) -> datetime:
+        """Device wall clock (real time in the device time zone): what ``date`` and logcat timestamps show."""
+        return datetime.now(self.tz)
 
     # -- packages --------------------------------------------------------------------------------------------
     def package(self, name: str) -> Package | None:

@@ -293,13 +293,13 @@ def test_misc_commands(dev):
 
 
 def test_logcat_time_filter_and_tags(dev):
+    import datetime as _dt
     import time as _time
 
     now = _time.time()
     dev.log("crash", "E", "AndroidRuntime", "old line", 100, when=now - 3600)
     dev.log("crash", "E", "AndroidRuntime", "new line", 200, when=now)
-    lt = _time.localtime(now - 60)
-    since = _time.strftime("%m-%d %H:%M:%S.000", lt)
+    since = (dev.now() - _dt.timedelta(seconds=60)).strftime("%m-%d %H:%M:%S.000")
     text = out(dev, f"logcat -d -b crash -T '{since}'")[0]
     assert "new line" in text and "old line" not in text
     assert "old line" in out(dev, "logcat -d -b crash -t 2")[0]
@@ -308,3 +308,20 @@ def test_logcat_time_filter_and_tags(dev):
     assert "noise" not in only and "new line" in only
     assert out(dev, "logcat -d -T 'yesterday'")[2] == 1
     assert out(dev, "logcat -d -b nosuch") == ("", "unknown buffer nosuch\n", 1)
+
+
+def test_date_uses_the_device_time_zone_like_logcat(dev):
+    import datetime as _dt
+
+    stamp = out(dev, "date +'%m-%d %H:%M:%S'")[0].strip()
+    assert re.fullmatch(r"\d\d-\d\d \d\d:\d\d:\d\d", stamp)
+    expected = _dt.datetime.now(_dt.timezone(_dt.timedelta(hours=8)))  # mi5-cn: Asia/Shanghai, no DST
+    got = _dt.datetime.strptime(f"{expected.year}-{stamp}", "%Y-%m-%d %H:%M:%S").replace(tzinfo=expected.tzinfo)
+    assert abs((got - expected).total_seconds()) < 120
+    out(dev, f"am start -n com.microsoft.office.powerpoint/{LAUNCH}")  # no crash on mi5-cn: nothing logged
+    dev.log("crash", "E", "AndroidRuntime", "FATAL EXCEPTION: main", 4321)
+    line = out(dev, f"logcat -d -b crash -T '{stamp}.000'")[0].splitlines()[-1]
+    logged = _dt.datetime.strptime(f"{expected.year}-{line[:14]}", "%Y-%m-%d %H:%M:%S").replace(
+        tzinfo=expected.tzinfo)
+    assert abs((logged - got).total_seconds()) < 120  # logcat and `date` show the same clock
+    assert out(dev, "date 010100002020")[2] == 1

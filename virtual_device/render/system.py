@@ -18,22 +18,21 @@
 from __future__ import annotations
 
 import io
-import time
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from xml.sax.saxutils import quoteattr
 
 from virtual_device.state import DeviceState, LogEntry
 
 
-def threadtime(e: LogEntry) -> str:
-    """One logcat line in threadtime format."""
-    lt = time.localtime(e.time)
-    ms = int((e.time - int(e.time)) * 1000)
-    return (f"{lt.tm_mon:02d}-{lt.tm_mday:02d} {lt.tm_hour:02d}:{lt.tm_min:02d}:{lt.tm_sec:02d}.{ms:03d} "
+def threadtime(e: LogEntry, tz: tzinfo = UTC) -> str:
+    """One logcat line in threadtime format (time in the device time zone ``tz``)."""
+    lt = datetime.fromtimestamp(e.time, tz)
+    return (f"{lt:%m-%d %H:%M:%S}.{lt.microsecond // 1000:03d} "
             f"{e.pid:5d} {e.tid:5d} {e.level} {e.tag}: {e.message}")
 
 
-def logcat_dump(buffers: dict[str, list[LogEntry]]) -> str:
+def logcat_dump(buffers: dict[str, list[LogEntry]], tz: tzinfo = UTC) -> str:
     """Merge entries of several buffers by time, with ``--------- beginning of X`` markers, as logcat -d."""
     merged = sorted(((e.time, i, name, e) for name, entries in buffers.items() for i, e in enumerate(entries)),
                     key=lambda t: (t[0], t[1]))
@@ -42,7 +41,7 @@ def logcat_dump(buffers: dict[str, list[LogEntry]]) -> str:
         if name not in seen:
             seen.add(name)
             out.append(f"--------- beginning of {name}")
-        out.append(threadtime(e))
+        out.append(threadtime(e, tz))
     return "".join(line + "\n" for line in out)
 
 

@@ -10,6 +10,7 @@ import hashlib
 import posixpath
 import re
 import time
+from datetime import UTC, datetime
 
 from virtual_device.render import system as rsys
 from virtual_device.shell.interp import Ctx
@@ -103,6 +104,24 @@ def _setprop(ctx: Ctx, argv: list[str]) -> int:
         return 1
     ctx.state.props[key] = value
     return 0
+
+
+@command("date")
+def _date(ctx: Ctx, argv: list[str]) -> int:
+    """``date [-u] [+FORMAT]`` (toybox): the device clock; setting the date is refused (not root)."""
+    args = argv[1:]
+    now = ctx.state.now()
+    if args[:1] == ["-u"]:
+        now, args = now.astimezone(UTC), args[1:]
+    if not args:
+        ctx.out(now.strftime("%a %b %e %H:%M:%S %Z %Y") + "\n")
+        return 0
+    if len(args) == 1 and args[0].startswith("+"):
+        ctx.out(now.strftime(args[0][1:]) + "\n")
+        return 0
+    ctx.err("date: cannot set date: Operation not permitted\n" if not args[0].startswith("-")
+            else f"date: Unknown option '{args[0]}'\n")
+    return 1
 
 
 @command("id")
@@ -574,14 +593,18 @@ def _uiautomator(ctx: Ctx, argv: list[str]) -> int:
 _TIME_RE = re.compile(r"^(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,3}))?$")
 
 
-def _parse_time(text: str) -> float | None:
+def _parse_time(text: str, now: datetime) -> float | None:
+    """``MM-DD HH:MM:SS[.mmm]`` in the device time zone (this year) → epoch seconds."""
     m = _TIME_RE.match(text.strip())
     if not m:
         return None
     mon, day, hh, mm, ss, ms = m.groups()
-    year = time.localtime().tm_year
-    base = time.mktime((year, int(mon), int(day), int(hh), int(mm), int(ss), 0, 0, -1))
-    return base + (int(ms.ljust(3, "0")) / 1000 if ms else 0)
+    try:
+        when = now.replace(month=int(mon), day=int(day), hour=int(hh), minute=int(mm), second=int(ss),
+                           microsecond=int(ms.ljust(3, "0")) * 1000 if ms else 0)
+    except ValueError:
+        return None
+    return when.timestamp()
 
 
 @command("logcat")
@@ -627,7 +650,7 @@ def _logcat(ctx: Ctx, argv: list[str]) -> int:
                 if val.isdigit():
                     count = int(val)
                 else:
-                    since = _parse_time(val)
+                    since = _parse_time(val, st.now())
                     if since is None:
                         ctx.err(f"logcat: -t \"{val}\" invalid time format (use MM-DD HH:MM:SS.mmm)\n")
                         return 1
@@ -653,7 +676,7 @@ def _logcat(ctx: Ctx, argv: list[str]) -> int:
                         key=lambda t: (t[0], t[1]))
         kept = {(b, n) for _, n, b in (merged[-count:] if count else [])}
         selected = {b: [e for n, e in enumerate(es) if (b, n) in kept] for b, es in selected.items()}
-    text = rsys.logcat_dump(selected)
+    text = rsys.logcat_dump(selected, st.tz)
     ctx.out(text)
     return 0
 
