@@ -65,6 +65,9 @@ def _load() -> None:
     for mod in (builtins, pm, am, dumpsys):
         for name, fn in mod.COMMANDS.items():
             COMMANDS.setdefault(name, fn)
+    from virtual_device import u2server  # uiautomator2 server, slow-launch hold, dialogs (issue 4)
+
+    u2server.install(COMMANDS)
 
 
 def run(state: DeviceState, cmdline: str) -> ShellResult:
