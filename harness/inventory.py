@@ -193,8 +193,11 @@ def _state_from(pkg: str, dump: PackageDump, listed: bool, list_line: str | None
 
 
 def parse_inventory(output: str, packages: Sequence[str], nonce: str, *, serial: str = "",
-                    command: str = "") -> Inventory:
+                    command: str = "", sdk: int | None = None) -> Inventory:
     """Turn the inventory script's output into an :class:`Inventory` (pure; no device needed).
+
+    ``sdk`` (API level) lets the parser tell "unknown package" from "no output": Android 6 and older
+    print nothing for an unknown package, newer versions print ``Unable to find package``.
 
     Raises :class:`~harness.errors.ParseError` naming the command whose output could not be read.
     """
@@ -218,7 +221,7 @@ def parse_inventory(output: str, packages: Sequence[str], nonce: str, *, serial:
             raise ParseError("section missing", command=f"dumpsys package {pkg}", serial=serial)
         text, _rc = sections[name]
         try:
-            dump = parse_dumpsys_package(text, pkg, user=0)
+            dump = parse_dumpsys_package(text, pkg, user=0, sdk=sdk)
         except ParseError as exc:
             raise ParseError(exc.args[0] if exc.args else str(exc), command=f"dumpsys package {pkg}",
                              serial=serial, excerpt=text[:300]) from None
@@ -237,4 +240,4 @@ def collect_inventory(link: DeviceLink, packages: Sequence[str], sdk: int, *,
     result: CommandResult = link.shell(script, timeout=timeout)
     # Markers and command output are on stdout; stderr (v2 shells keep it apart) only matters for errors.
     return parse_inventory(result.stdout, sorted(set(packages)), nonce, serial=link.serial,
-                           command=script.render())
+                           command=script.render(), sdk=sdk)
