@@ -239,6 +239,31 @@ def launch_precondition(req: Any, state: Any) -> Verdict | None:
     return None
 
 
+def focus_outcome(package: str, focus: Focus, windows: Sequence[Any],
+                  window_focus_lines: bool = True) -> tuple[str, str | None, str | None]:
+    """Where a launch of ``package`` stands, from one focus read: ``(state, dialog kind, evidence)``.
+
+    ``state`` is ``dialog`` (a crash/ANR dialog of the package has focus or is in the window list: ``kind`` is
+    ``crash``/``anr``), ``focused`` (the package's activity window has input focus — ``mCurrentFocus`` — or, on
+    builds without window focus lines, is the resumed activity) or ``waiting`` (anything else: the launcher, a
+    starting window, ``null`` during a transition). ``mFocusedApp`` alone counts only when the dump has no
+    ``mCurrentFocus`` line at all (``window_focus_lines`` False: builds or excerpts without it); next to
+    ``mCurrentFocus=null`` it means the app has a token but no window yet. ``focus`` comes from
+    :func:`harness.parsers.parse_focus`, which already picks the focused display on multi-display phones.
+    """
+    if focus.kind in ("crash", "anr") and focus.package == package:
+        return "dialog", focus.kind, f"focus: {focus.line}"
+    dialog = next((w for w in windows if w.kind in ("crash", "anr") and w.package == package), None)
+    if dialog is not None:
+        return "dialog", dialog.kind, f"window: {dialog.line}"
+    if focus.package == package and focus.kind == "activity":
+        if focus.window:
+            return "focused", None, None
+        if focus.source is not None and (focus.source != "mFocusedApp" or not window_focus_lines):
+            return "focused", None, None
+    return "waiting", None, None
+
+
 # -- hierarchy helpers (pure) ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class HierarchySummary:
@@ -484,21 +509,13 @@ class LaunchCheck:
                         records=records)
 
     def _wait_focus(self, package: str, am: AmStartResult) -> tuple[Focus, bool, str | None, str | None, str]:
-        """Poll the focus until the app's window, a dialog of the app, or the deadline."""
+        """Poll the focus until the app's window, a dialog of the app, or the deadline (see :func:`focus_outcome`)."""
         deadline = time.monotonic() + (self.focus_timeout if am.status != "error" else 0.0)
         while True:
             focus, windows, text = self.read_focus()
-            dialog = next((w for w in windows if w.kind in ("crash", "anr") and w.package == package), None)
-            if focus.kind in ("crash", "anr") and focus.package == package:
-                return focus, False, focus.kind, f"focus: {focus.line}", text
-            if dialog is not None:
-                return focus, False, dialog.kind, f"window: {dialog.line}", text
-            if focus.package == package and focus.kind == "activity" and focus.window:
-                return focus, True, None, None, text
-            if focus.package == package and focus.window is None and focus.source not in (None, "mFocusedApp"):
-                return focus, True, None, None, text  # resumed-activity fallback (no window lines on this build)
-            if time.monotonic() >= deadline:
-                return focus, False, None, None, text
+            state, kind, evidence = focus_outcome(package, focus, windows, "mCurrentFocus" in text)
+            if state != "waiting" or time.monotonic() >= deadline:
+                return focus, state == "focused", kind, evidence, text
             time.sleep(self.poll_interval)
 
     def _ui(self, obs: LaunchObservation, first_text: str | None, first_resource_id: str | None,

@@ -299,6 +299,8 @@ def render_screen(screen: Screen, scale: float = 1.0) -> Any:
     app_root = screen.windows[1] if screen.kind in ("crash", "anr") else screen.windows[0]
     if app_root.package != "com.miui.home":
         draw.rectangle((0, 0, w, h // 4), fill=_colour(app_root.package))
+        title = screen.label if screen.kind == "app" else app_root.package.rsplit(".", 1)[-1].capitalize()
+        draw.text((w // 20, h // 12), title, fill=(255, 255, 255), font=big)
         for node, _ in app_root.walk():
             if node.text:
                 draw.text((node.bounds[0] + 8, node.bounds[1] + h // 8), node.text, fill=(20, 20, 20), font=big)

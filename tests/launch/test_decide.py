@@ -20,11 +20,12 @@ from harness.launch import (
     CAT_SLOW,
     LaunchObservation,
     decide_launch,
+    focus_outcome,
     launch_precondition,
     launcher_from_dumpsys,
     summarize_hierarchy,
 )
-from harness.parsers import Focus, parse_am_start, parse_focus, parse_logcat_crash
+from harness.parsers import Focus, focus_windows, parse_am_start, parse_focus, parse_logcat_crash
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
 
@@ -235,3 +236,52 @@ def test_launch_precondition(presence, installed, enabled, expect_reason):
         assert v is None
     else:
         assert v is not None and v.status == "not_applicable" and expect_reason in v.reason
+
+
+# -- focus_outcome on real multi-display and transition dumps (corpus rows "foreground / focus") ---------------
+def _focus(text: str):
+    return parse_focus(text), focus_windows(text), "mCurrentFocus" in text
+
+
+def test_focus_on_the_main_display_after_a_null_cover_screen():
+    text = corpus("dumpsys-window-displays-grep-mCurrentFocus_android12_galaxy-zflip-5g_null-then-app.txt")
+    focus, wins, lines = _focus(text)
+    assert focus_outcome("eu.niko.smart.universal", focus, wins, lines)[0] == "focused"
+    assert focus_outcome("com.android.systemui", focus, wins, lines)[0] == "waiting"
+
+
+def test_focused_app_of_the_main_display_counts_when_the_dump_has_no_window_focus_line():
+    text = corpus("dumpsys-window-displays-grep-mFocusedApp_android12_galaxy-zflip-5g_cover-screen-first.txt")
+    focus, wins, lines = _focus(text)
+    assert not lines
+    assert focus_outcome("eu.niko.smart.universal", focus, wins, lines)[0] == "focused"
+    assert focus_outcome("com.android.systemui", focus, wins, lines)[0] == "waiting"
+
+
+def test_focused_app_token_without_a_window_is_still_waiting():
+    text = (f"  mCurrentFocus=null\n  mFocusedApp=AppWindowToken{{a token=Token{{b ActivityRecord{{c u0 "
+            f"{PKG}/{ACT} t12}}}}}}\n")
+    focus, wins, lines = _focus(text)
+    assert focus_outcome(PKG, focus, wins, lines)[0] == "waiting"
+
+
+def test_null_focus_during_a_transition_is_waiting():
+    text = corpus("dumpsys-window-grep-mCurrentFocus_android4.x_null-interleaved-sequence.txt")
+    focus, wins, lines = _focus(text)
+    assert focus_outcome("com.example.absent", focus, wins, lines)[0] == "waiting"
+
+
+def test_resumed_activity_fallback_counts_as_focus():
+    text = corpus("dumpsys-activity-activities_android5_xtc-watch_mResumedActivity_blank-line-separated.txt")
+    focus, wins, lines = _focus(text)
+    assert focus_outcome("com.xtc.watch", focus, wins, lines)[0] == "focused"
+
+
+def test_crash_and_anr_dialogs_of_the_package_in_focus_or_in_the_window_list():
+    crash = f"  Window #3 Window{{1 u0 Application Error: {PKG}}}:\n  mCurrentFocus=Window{{2 u0 StatusBar}}\n"
+    assert focus_outcome(PKG, *_focus(crash)) == ("dialog", "crash", f"window: Window #3 Window{{1 u0 "
+                                                                      f"Application Error: {PKG}}}:")
+    anr = f"  mCurrentFocus=Window{{9 u0 Application Not Responding: {PKG}}}\n"
+    state, kind, _ = focus_outcome(PKG, *_focus(anr))
+    assert (state, kind) == ("dialog", "anr")
+    assert focus_outcome("com.other", *_focus(anr))[0] == "waiting"
