@@ -93,16 +93,29 @@ def _trend_length(history_dir: Path) -> int:
     return len(data) if isinstance(data, list) else 0
 
 
-def _run_allure(exe: Path, args: list[str], *, timeout_s: float) -> None:
+def _run_allure(exe: Path, jobs: list[list[str]], *, timeout_s: float) -> None:
+    """Run ``allure <args>`` for every args list in ``jobs`` concurrently (one JVM each); all must succeed."""
     env = dict(os.environ, ALLURE_NO_ANALYTICS="true")  # must be "true", not "1" (note §2a)
+    deadline = time.monotonic() + timeout_s
+    procs = [(args, subprocess.Popen([str(exe), *args], env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)) for args in jobs]
+    failures: list[str] = []
     try:
-        proc = subprocess.run([str(exe), *args], env=env, capture_output=True, text=True, timeout=timeout_s,
-                              check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise ReportGenerationError(f"allure {args[0]} did not finish within {timeout_s:.0f} s") from exc
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-        raise ReportGenerationError(f"allure {' '.join(args)} exited {proc.returncode}:\n{tail}")
+        for args, proc in procs:
+            try:
+                out, _ = proc.communicate(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired as exc:
+                raise ReportGenerationError(f"allure {args[0]} did not finish within {timeout_s:.0f} s") from exc
+            if proc.returncode != 0:
+                tail = "\n".join(out.strip().splitlines()[-15:])
+                failures.append(f"allure {' '.join(args)} exited {proc.returncode}:\n{tail}")
+    finally:
+        for _, proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+    if failures:
+        raise ReportGenerationError("\n".join(failures))
 
 
 def _check_no_analytics(files: list[Path]) -> None:
@@ -135,9 +148,9 @@ def generate_report(results_dir: str | os.PathLike[str], out_dir: str | os.PathL
     """Generate ``out_dir/allure-report/`` (and ``allure-report-single.html``) from ``results_dir``.
 
     Steps: carry the previous history into ``results_dir/history``; write ``executor.json``; run
-    ``allure generate --clean`` (analytics off) into a temporary directory and swap it into place (a failed
-    generation leaves the previous report intact); optionally generate the single-file report; save the new
-    history into ``out_dir/history``; check that no file loads analytics.
+    ``allure generate --clean`` (analytics off) into a temporary directory, concurrently with the single-file
+    generation if asked; check that no page loads analytics; swap the new report into place (a failed
+    generation leaves the previous report intact); save the new history into ``out_dir/history``.
 
     Args:
         results_dir: allure-pytest results (``--alluredir``), with environment.properties and categories.json.
@@ -145,7 +158,7 @@ def generate_report(results_dir: str | os.PathLike[str], out_dir: str | os.PathL
         toolchain_dir: directory holding package.json and node_modules of the pinned generator.
         name: report title.
         single_file: also build the single-file report.
-        timeout_s: limit per generator call, seconds.
+        timeout_s: limit for the generator calls (they run concurrently), seconds.
 
     Raises:
         ToolchainMissing: generator or Java not installed (message names the setup command).
@@ -170,13 +183,13 @@ def generate_report(results_dir: str | os.PathLike[str], out_dir: str | os.PathL
 
     with tempfile.TemporaryDirectory(prefix=".allure-gen-", dir=out) as tmp:
         staged = Path(tmp) / "allure-report"
-        _run_allure(exe, ["generate", str(results), "-o", str(staged), "--clean", "--name", name, "--lang", "en"],
-                    timeout_s=timeout_s)
         single_path: Path | None = None
         staged_single = Path(tmp) / "single"
+        jobs = [["generate", str(results), "-o", str(staged), "--clean", "--name", name, "--lang", "en"]]
         if single_file:
-            _run_allure(exe, ["generate", str(results), "-o", str(staged_single), "--clean", "--single-file",
-                              "--name", name, "--lang", "en"], timeout_s=timeout_s)
+            jobs.append(["generate", str(results), "-o", str(staged_single), "--clean", "--single-file",
+                         "--name", name, "--lang", "en"])
+        _run_allure(exe, jobs, timeout_s=timeout_s)
         _check_no_analytics([staged / "index.html"] + ([staged_single / "index.html"] if single_file else []))
         old = Path(tmp) / "old-report"
         if report_dir.exists():

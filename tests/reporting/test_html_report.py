@@ -12,7 +12,13 @@ import pytest
 
 from harness.reporting.allure_env import INFRA_CATEGORIES, PRODUCT_CATEGORIES
 from harness.reporting.gate import EXIT_PRODUCT_DEFECT, EXIT_SHIP, EXIT_USAGE
-from harness.reporting.html_report import ANALYTICS_MARKERS, ToolchainMissing, allure_executable, generate_report
+from harness.reporting.html_report import (
+    ANALYTICS_MARKERS,
+    ReportGenerationError,
+    ToolchainMissing,
+    allure_executable,
+    generate_report,
+)
 
 from .conftest import SyntheticRun
 from .synthetic import REPO, run_synthetic
@@ -123,3 +129,44 @@ def test_cli_builds_everything_and_exits_with_the_gate(tmp_path: Path) -> None:
     garbled = cli("--records", str(tmp_path / "broken.jsonl"), "--out", str(tmp_path / "o"), "--no-html",
                   cwd=tmp_path)
     assert garbled.returncode == EXIT_USAGE and "broken.jsonl:1:" in garbled.stderr
+
+
+def fake_toolchain(tmp_path: Path, script: str) -> Path:
+    """A toolchain dir whose `allure` is a shell script (to reach the generator's failure paths)."""
+    exe = tmp_path / "tc" / "node_modules" / ".bin" / "allure"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\n" + script)
+    exe.chmod(0o755)
+    return tmp_path / "tc"
+
+
+def results_dir(tmp_path: Path) -> Path:
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "x-result.json").write_text("{}")
+    return results
+
+
+def test_generator_failure_keeps_the_previous_report(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "allure-report").mkdir(parents=True)
+    (out / "allure-report" / "index.html").write_text("previous")
+    tc = fake_toolchain(tmp_path, 'echo "java.lang.OutOfMemoryError: boom"; exit 3\n')
+    with pytest.raises(ReportGenerationError, match=r"exited 3:\njava.lang.OutOfMemoryError: boom"):
+        generate_report(results_dir(tmp_path), out, toolchain_dir=tc)
+    assert (out / "allure-report" / "index.html").read_text() == "previous"
+
+
+def test_report_with_analytics_is_refused(tmp_path: Path) -> None:
+    # writes an index.html with a gtag snippet into the -o directory (argument 4)
+    tc = fake_toolchain(tmp_path, 'mkdir -p "$4" && echo "<script src=https://www.googletagmanager.com/gtag/js>'
+                                  '</script>" > "$4/index.html"\n')
+    with pytest.raises(ReportGenerationError, match="contains analytics"):
+        generate_report(results_dir(tmp_path), tmp_path / "out", toolchain_dir=tc)
+    assert not (tmp_path / "out" / "allure-report").exists()
+
+
+def test_empty_results_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "r").mkdir()
+    with pytest.raises(ReportGenerationError, match="no allure results"):
+        generate_report(tmp_path / "r", tmp_path / "out")
