@@ -298,8 +298,9 @@ def test_dumpsys_window_focused_app_android12_shape():
     real = sample("dumpsys-window-displays-grep-mFocusedApp_android12_galaxy-zflip4_null-subscreen-app.txt")
     state = device("redmi8a-cn-real")
     state.props["ro.build.version.sdk"] = "31"
-    ours = sh(state, "dumpsys window windows | grep mFocusedApp").splitlines()
+    ours = sh(state, "dumpsys window displays | grep mFocusedApp").splitlines()
     assert shape(ours[0]) == shape(real.splitlines()[-1])
+    assert "mFocusedApp" not in sh(state, "dumpsys window windows")  # per display since Android 10
 
 
 def test_dumpsys_activity_activities_android5():

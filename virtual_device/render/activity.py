@@ -8,8 +8,9 @@ Real samples imitated (``/work/shared/corpus/samples``):
   ``Warning: Activity not started, its current task has been brought to the front`` before ``Status``;
   ``Error type 3`` + ``Error: Activity class {pkg/pkg.Act} does not exist.`` on stderr
   (``am-start_error-type-3_*``).
-* ``dumpsys window windows``: ``  mCurrentFocus=Window{h u0 pkg/pkg.Act}`` and ``  mFocusedApp=AppWindowToken{h
-  token=Token{h ActivityRecord{h u0 pkg/.Act tN}}}`` up to SDK 29, ``mFocusedApp=ActivityRecord{..}`` from 30
+* ``dumpsys window windows`` (SDK <= 28) / ``dumpsys window displays`` (SDK >= 29): ``  mCurrentFocus=Window{h u0
+  pkg/pkg.Act}`` and ``  mFocusedApp=AppWindowToken{h token=Token{h ActivityRecord{h u0 pkg/.Act tN}}}`` up to
+  SDK 29, ``mFocusedApp=ActivityRecord{..}`` from 30
   (``dumpsys-window-windows-grep_android7-8_*``, ``dumpsys-window-displays-grep-*_android12_*``); crash/ANR dialogs
   are windows without an activity part (``Window{h u0 Application Error: pkg}``, cf. the ``u0 com.lookout.enterprise``
   line of ``dumpsys-window-grep-mCurrentFocus_android4.x_*``).
@@ -80,11 +81,25 @@ def _task_id(state: DeviceState, package: str) -> int:
     return 1 if package == state.launcher.split("/")[0] else 100 + pid % 97
 
 
-def dumpsys_window(state: DeviceState, section: str = "windows") -> str:
-    """``dumpsys window [windows]``: a short window list, then mCurrentFocus / mFocusedApp."""
-    sdk = state.sdk
+def _focus_lines(state: DeviceState) -> list[str]:
     f = state.focus
-    del section  # every accepted section prints the window list (the part parsers read)
+    lines = []
+    if f is None or f.window is None:
+        lines.append("  mCurrentFocus=null")
+    else:
+        lines.append(f"  mCurrentFocus=Window{{{short_hash(f.window, 'win')} u0 {f.window}}}")
+    if f is None:
+        lines.append("  mFocusedApp=null")
+    elif state.sdk >= 30:
+        lines.append(f"  mFocusedApp={_record(state, f)}")
+    else:
+        lines.append(f"  mFocusedApp=AppWindowToken{{{short_hash(f.component, 'awt')} token=Token{{"
+                     f"{short_hash(f.component, 'tok')} {_record(state, f)}}}}}")
+    return lines
+
+
+def _windows_section(state: DeviceState) -> list[str]:
+    f = state.focus
     lines = ["WINDOW MANAGER WINDOWS (dumpsys window windows)"]
     windows = ["NavigationBar", "StatusBar"]
     if f is not None and f.window:
@@ -98,17 +113,36 @@ def dumpsys_window(state: DeviceState, section: str = "windows") -> str:
                   f"{state.running.get(w.split('/')[0], 1180)}:u0a10025}} mClient=android.os.BinderProxy@{h}",
                   f"    mOwnerUid=1000 mShowToOwnerOnly=false package={w.split('/')[0].split(': ')[-1]} appop=NONE"]
     lines.append("")
-    if f is None or f.window is None:
-        lines.append("  mCurrentFocus=null")
+    if state.sdk < 29:  # Android 10 moved the focus fields into the per-display dump
+        lines += _focus_lines(state)
+    lines.append("  mInTouchMode=true")
+    return lines
+
+
+def _displays_section(state: DeviceState) -> list[str]:
+    d = state.image.display
+    lines = ["WINDOW MANAGER DISPLAY CONTENTS (dumpsys window displays)",
+             "  Display: mDisplayId=0",
+             f"    init={d.width}x{d.height} {d.density}dpi cur={d.width}x{d.height} app={d.width}x{d.height}",
+             "    deferred=false mLayoutNeeded=false"]
+    if state.sdk >= 29:
+        lines += [""] + _focus_lines(state)
+    return lines
+
+
+def dumpsys_window(state: DeviceState, section: str = "windows") -> str:
+    """``dumpsys window windows|displays`` (or everything without a section).
+
+    Up to SDK 28 ``mCurrentFocus``/``mFocusedApp`` are in the windows section; from SDK 29 they are printed per
+    display (``dumpsys window displays``, as the Android 12 corpus greps show) and ``dumpsys window windows`` has
+    none, which is why adbutils' ``app_current`` falls back to ``dumpsys activity activities`` there.
+    """
+    if section in ("windows", "w"):
+        lines = _windows_section(state)
+    elif section in ("displays", "d"):
+        lines = _displays_section(state)
     else:
-        lines.append(f"  mCurrentFocus=Window{{{short_hash(f.window, 'win')} u0 {f.window}}}")
-    if f is None:
-        lines.append("  mFocusedApp=null")
-    elif sdk >= 30:
-        lines.append(f"  mFocusedApp={_record(state, f)}")
-    else:
-        lines.append(f"  mFocusedApp=AppWindowToken{{{short_hash(f.component, 'awt')} token=Token{{"
-                     f"{short_hash(f.component, 'tok')} {_record(state, f)}}}}}")
+        lines = _displays_section(state) + [""] + _windows_section(state)
     return "\n".join(lines) + "\n"
 
 

@@ -42,11 +42,11 @@ def dumpsys(ctx: Ctx, argv: list[str]) -> int:
         ctx.out(rpkg.dumpsys_package(st, name) if name else "")
         return 0
     if service == "window":
-        what = rest[0] if rest else "windows"
-        if what not in ("windows", "w", "displays", "d", "-a", "a", "all") and not what.startswith("-"):
+        what = rest[0] if rest else "all"
+        if what not in ("windows", "w", "displays", "d", "-a", "a", "all"):
             ctx.out(f"Unknown window dump: {what}\n" if ctx.sdk >= 24 else "")
             return 0
-        ctx.out(ract.dumpsys_window(st))
+        ctx.out(ract.dumpsys_window(st, what))
         return 0
     if service == "activity":
         what = rest[0] if rest else "activities"
