@@ -14,6 +14,7 @@ Command line: ``python -m virtual_device import-getprop DUMP [--image IMAGE.yaml
 from __future__ import annotations
 
 import argparse
+import difflib
 import posixpath
 import re
 import sys
@@ -189,7 +190,12 @@ class Package(_Strict):
 
 
 class Image(_Strict):
-    """A whole virtual device image (see module docstring and specs/vd-interface.md)."""
+    """A whole virtual device image (see module docstring and specs/vd-interface.md).
+
+    Beyond the interface: ``launcher`` is the home activity (``pkg/fully.qualified.Class``) that has focus after
+    boot, HOME and force-stops; packages may also set ``min_sdk``, ``target_sdk``, ``uid``, ``privileged`` and
+    ``installer`` (rendered by ``dumpsys package``).
+    """
 
     name: str
     description: str = ""
@@ -366,6 +372,10 @@ def _semantic_errors(image: Image, path: str, locs: Locations) -> list[ProfileEr
                                  line=locs.line_for(("props", "ro.build.version.sdk")),
                                  key="props.ro.build.version.sdk"))
     user_ids = [u.id for u in image.users]
+    for i, uid in enumerate(user_ids):
+        if uid in user_ids[:i]:
+            errors.append(ImageError(f"user {uid} is defined twice", path=path, line=locs.line_for(("users", i)),
+                                     key=f"users[{i}].id", hint="user ids must be unique"))
     if 0 not in user_ids:
         errors.append(ImageError("user 0 (the system user) is required", path=path,
                                  line=locs.line_for(("users",)), key="users"))
@@ -395,8 +405,6 @@ def load_named_image(name: str, directory: str | Path = IMAGES_DIR) -> Image:
     p = Path(directory) / f"{name}.yaml"
     if not p.exists():
         known = [q.stem for q in list_images(directory)]
-        import difflib
-
         close = difflib.get_close_matches(name, known, n=1)
         hint = f"did you mean `{close[0]}`?" if close else "known images: " + ", ".join(known)
         raise ImageError(f"no image named {name!r}", path=str(p), hint=hint)

@@ -278,3 +278,10 @@ def test_compliant_partner_values_match_the_seed_table():
 def test_redmi8a_props_equal_the_real_dump():
     image = load_named_image("redmi8a-cn-real")
     assert image.props == import_getprop(CORPUS / "getprop_android10_miui12.5-cn_redmi8a.txt")
+
+
+def test_duplicate_user_id(tmp_path):
+    text = MINIMAL + "users:\n  - {id: 0, name: Owner}\n  - {id: 0, name: Again}\n"
+    with pytest.raises(ImageError) as exc:
+        load_image(write(tmp_path, text))
+    assert "user 0 is defined twice" in str(exc.value) and exc.value.line == 15
