@@ -325,3 +325,12 @@ def test_date_uses_the_device_time_zone_like_logcat(dev):
         tzinfo=expected.tzinfo)
     assert abs((logged - got).total_seconds()) < 120  # logcat and `date` show the same clock
     assert out(dev, "date 010100002020")[2] == 1
+
+
+@pytest.mark.parametrize("line", ["", ";", "|", "||", "&&&", "echo 'x", 'echo "x', "2>", "> ", "echo >", "a=", "=a",
+                                  "exit abc", "echo ${", "\\", "echo a | | grep a", "cat <", "ls -Z", "pm", "am",
+                                  "dumpsys", "cmd", "grep", "logcat -b", "input", "settings get", "wm size 12"])
+def test_garbage_never_raises(dev, line):
+    r = run(dev, line)
+    assert 0 <= r.exit_code <= 255
+    assert b"internal error" not in r.stderr

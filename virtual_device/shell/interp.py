@@ -255,7 +255,7 @@ def parse(line: str) -> list[tuple[str, Pipeline]]:
             else:
                 close_cmd()
                 if not pipeline:
-                    if val in ("&&", "||") or (val == ";" and items == [] and False):
+                    if val in ("&&", "||"):
                         raise ShellSyntaxError(f"syntax error: '{val}' unexpected")
                 else:
                     items.append((conn, pipeline))
