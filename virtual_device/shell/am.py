@@ -7,7 +7,8 @@ package, unknown activity, ``launch.outcome: not_found``) prints ``Error type 3`
 stays 0. Launch outcomes are applied by :meth:`virtual_device.state.DeviceState.launch`.
 ``start-activity`` exists from SDK 24 (before: ``Error: Unknown command: start-activity``).
 ``monkey -p PKG -c android.intent.category.LAUNCHER 1``: ``Events injected: 1`` and the network stats line, or
-``** No activities found to run, monkey aborted.`` on stderr with exit 251 (Monkey returns -5).
+``** No activities found to run, monkey aborted.`` on stderr with exit 251 (Monkey returns -5). Monkey applies
+the same launch outcome but does not print ``// CRASH:`` reports (the crash shows in logcat and the focus).
 """
 
 from __future__ import annotations
