@@ -21,6 +21,7 @@ class Rig:
     device: Device
     driver: UiDriver
     adb: object  # adbutils.AdbDevice on the same server (for raw commands a test needs)
+    server: object  # the virtual_device.server.DeviceServer serving vdev (go_offline, ...)
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def rig_factory(virtual_farm, adb_server) -> Iterator:  # noqa: ANN001 - fixture
         device = Device(entry, link.device(vdev.serial))
         driver = UiDriver(device, **driver_kwargs)
         drivers.append(driver)
-        return Rig(vdev, device, driver, farm.adb_devices[0])
+        return Rig(vdev, device, driver, farm.adb_devices[0], farm.vfarm.server)
 
     yield make
     for d in drivers:

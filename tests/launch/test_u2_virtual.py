@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import uiautomator2
 
-from harness.errors import LaunchInfraError
+from harness.errors import DeviceUnavailable, LaunchInfraError
 from harness.launch import CAT_CRASH, LaunchCheck, summarize_hierarchy
 from virtual_device.state import Focus
 from virtual_device.u2server import U2_JAR
@@ -192,3 +192,16 @@ def test_a_crash_after_the_first_frame_is_still_a_launch_crash(rig_factory):
     assert report.verdict.category == CAT_CRASH, report.verdict.message("dev")
     assert "later" in (report.observation.dialog_evidence or "")
     assert "Application Error" not in rig.adb.shell(["dumpsys", "window", "windows"])
+
+
+def test_device_vanishing_under_uiautomator2_is_device_unavailable(rig_factory):
+    rig = rig_factory("mi4s-cn", rpc_deadline=15.0, socket_timeout=5.0)
+    rig.driver.connect()
+    rig.server.go_offline(rig.vdev)
+    t = time.monotonic()
+    with pytest.raises(DeviceUnavailable):
+        rig.driver.hierarchy()
+    assert time.monotonic() - t < 16.0
+    assert rig.device.gone is not None
+    with pytest.raises(DeviceUnavailable):  # later calls fail at once, without touching adb
+        LaunchCheck(rig.device, rig.driver).run(WORD, "Word")
