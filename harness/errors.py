@@ -105,7 +105,11 @@ class ParseError(DeviceError):
     def __init__(self, message: str, *, command: str, serial: str | None = None, excerpt: str | None = None) -> None:
         self.command = command
         self.excerpt = excerpt
-        super().__init__(f"cannot parse output of `{command}`: {message}", serial=serial)
+        text = f"cannot parse output of `{command}`: {message}"
+        if excerpt and excerpt.strip() and excerpt.strip()[:60] not in message:
+            shown = " ".join(excerpt.strip().split())
+            text += f" (device printed: {shown[:160]!r}{'…' if len(shown) > 160 else ''})"
+        super().__init__(text, serial=serial)
 
 
 class LaunchInfraError(DeviceError):

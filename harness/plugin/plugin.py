@@ -167,6 +167,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
     meta = _meta(item)
     if meta is None:
         return
+    if call.when == "setup":  # after allure-pytest named the test from its node id
+        title = _title(item)
+        if title:
+            allure.dynamic.title(title)
     kind, infra = classify(call.when, call.excinfo, report.skipped)
     verdict = item.stash.get(VERDICT_KEY, None)
     data = {"when": call.when, "outcome": kind, "infra": infra}
@@ -251,9 +255,22 @@ def expect(request: pytest.FixtureRequest) -> Expect:
     return Expect(request.node, label, f"{app.requirement.name} ({app.requirement.package})" if app else None)
 
 
+def _title(item: pytest.Item) -> str | None:
+    device, app = _case_of(item)
+    check = _check_of(item)
+    if device is None or check is None:
+        return None
+    what = f"{app.requirement.name}: {check.replace('_', ' ')}" if app else check.replace("_", " ")
+    return f"{what} on {device.model or 'unknown model'} ({device.device_serial})"
+
+
 @pytest.fixture(autouse=True)
 def _allure_labels(request: pytest.FixtureRequest) -> None:
-    """Allure epic (model · region) / feature (app) / story (check), severity, title and parameters."""
+    """Allure epic (model · region) / feature (app) / story (check), severity and parameters.
+
+    The device is identified by its own serial (``ro.serialno``), so history links across runs;
+    the adb serial and farm host are parameters excluded from the history id.
+    """
     device, app = _case_of(request.node)
     check = _check_of(request.node)
     if device is None or check is None:
@@ -263,16 +280,14 @@ def _allure_labels(request: pytest.FixtureRequest) -> None:
     allure.dynamic.feature(app.requirement.name if app else "Device")
     allure.dynamic.story(check)
     allure.dynamic.severity(app.requirement.severity if app else DEVICE_SEVERITY)
-    what = f"{app.requirement.name}: {check}" if app else check
-    allure.dynamic.title(f"{what} on {device.model or device.serial} ({device.serial})")
-    allure.dynamic.parameter("serial", device.serial)
+    allure.dynamic.parameter("serial", device.device_serial)
     allure.dynamic.parameter("model", device.model or "unknown")
     allure.dynamic.parameter("region", region)
     allure.dynamic.parameter("build fingerprint", device.facts.fingerprint if device.facts else "unknown")
-    allure.dynamic.parameter("farm host", device.server)
+    allure.dynamic.parameter("adb serial", device.serial, excluded=True)
+    allure.dynamic.parameter("farm host", device.server, excluded=True)
     if app:
         allure.dynamic.parameter("package", app.requirement.package)
-    allure.dynamic.label("host", device.server)
 
 
 @pytest.fixture
@@ -315,7 +330,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if alluredir and ctx is not None:
         from harness.reporting.allure_env import write_categories, write_environment
 
-        devices = [{"serial": d.serial, "model": d.model, "fingerprint": d.facts.fingerprint if d.facts else None,
+        devices = [{"serial": d.serial, "model": d.model, "profile": d.profile.id if d.profile else None,
+                    "fingerprint": d.facts.fingerprint if d.facts else None,
                     "android": d.facts.release if d.facts else None, "sdk": d.facts.sdk if d.facts else None,
                     "region": d.region, "host": d.server} for d in ctx.devices]
         try:

@@ -49,10 +49,21 @@ class DeviceCase:
         return self.facts.region.region if self.facts else None
 
     @property
+    def device_serial(self) -> str:
+        """The device's own serial (``ro.serialno``) when known, else the adb serial.
+
+        Stable across runs, unlike the adb serial of a network device (``host:port``), so it is the
+        device's identity in test ids and Allure history.
+        """
+        if self.facts and self.facts.props.get("ro.serialno"):
+            return self.facts.props["ro.serialno"]
+        return self.serial
+
+    @property
     def id(self) -> str:
-        """Readable pytest id: ``MI_5-127.0.0.1:40001``."""
+        """Readable, run-stable pytest id: ``MI_5-8c2b2ca4`` (model and ro.serialno)."""
         model = (self.model or "unknown").replace(" ", "_")
-        return f"{model}-{self.serial}"
+        return f"{model}-{self.device_serial}"
 
     def __repr__(self) -> str:
         return self.id
@@ -71,7 +82,7 @@ class AppCase:
 
     @property
     def id(self) -> str:
-        """Readable pytest id: ``MI_5-127.0.0.1:40001-com.microsoft.office.word``."""
+        """Readable pytest id: ``MI_5-8c2b2ca4-com.microsoft.office.word``."""
         return f"{self.device_case.id}-{self.requirement.package}"
 
     def __repr__(self) -> str:
