@@ -51,10 +51,11 @@ class Expect:
     def __call__(self, verdict: Verdict, *, attachments: Mapping[str, str] | None = None) -> Verdict:
         """Record ``verdict``; fail (assert), skip (not applicable) or return it (pass)."""
         self._node.stash[VERDICT_KEY] = verdict
-        allure.dynamic.parameter("expected", verdict.expected)
-        allure.dynamic.parameter("found", verdict.found)
         if verdict.status == "not_applicable":
             pytest.skip(verdict.reason)
+        # shown on the test, but not part of its identity: history must link across versions found
+        allure.dynamic.parameter("expected", verdict.expected, excluded=True)
+        allure.dynamic.parameter("found", verdict.found, excluded=True)
         if verdict.status == "fail":
             message = verdict.message(self._device, self._subject)
             allure.attach(message, name="evidence", attachment_type=allure.attachment_type.TEXT)
