@@ -25,6 +25,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"
@@ -60,7 +61,7 @@ def _pytest_argv(args: argparse.Namespace, servers: Sequence[str]) -> list[str]:
     argv = [sys.executable, "-m", "pytest", str(ROOT / "suites"), "-p", "no:cacheprovider",
             "--alluredir", str(REPORTS / "allure-results"), "--clean-alluredir",
             "--junitxml", str(REPORTS / "junit.xml"), "--records", str(REPORTS / "records.jsonl"),
-            "--gate-severity", args.gate_severity, "-q"]
+            "--gate-severity", args.gate_severity, "-q", "--tb=short"]
     for s in servers:
         argv += ["--adb-server", s]
     for s in args.serial:
@@ -72,14 +73,28 @@ def _pytest_argv(args: argparse.Namespace, servers: Sequence[str]) -> list[str]:
     return argv + list(args.pytest_args)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's usage exit code (4) instead of argparse's 2."""
+
+    def error(self, message: str) -> NoReturn:  # noqa: D102
+        self.print_usage(sys.stderr)
+        self.exit(4, f"{self.prog}: error: {message}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the job; returns the exit code (the gate's, or pytest's for usage errors)."""
-    parser = argparse.ArgumentParser(prog="python -m tools.job", description=__doc__.split("\n")[0])
-    parser.add_argument("--adb-server", action="append", default=[], metavar="HOST:PORT")
-    parser.add_argument("--serial", action="append", default=[])
-    parser.add_argument("--region", default=None)
-    parser.add_argument("--profiles", action="append", default=[])
-    parser.add_argument("--gate-severity", default="critical", choices=["blocker", "critical", "normal", "minor"])
+    parser = _Parser(prog="bash tools/run.sh", description=__doc__.split("\n")[0],
+                     epilog="Exit codes: 0 ship, 1 product defect, 4 usage error or invalid profiles, "
+                            "10 infrastructure errors only, 11 no required check ran, 12 gate not evaluated.")
+    parser.add_argument("--adb-server", action="append", default=[], metavar="HOST:PORT",
+                        help="adb server (farm host) to take devices from; repeatable (default: local server)")
+    parser.add_argument("--serial", action="append", default=[], help="check only this device; repeatable")
+    parser.add_argument("--region", default=None, metavar="XX",
+                        help="state the devices' market (ISO 3166 alpha-2) instead of reading it from properties")
+    parser.add_argument("--profiles", action="append", default=[], metavar="PATH",
+                        help="device profile files or directories (default: device_profiles/)")
+    parser.add_argument("--gate-severity", default="critical", choices=["blocker", "critical", "normal", "minor"],
+                        help="lowest severity whose failure fails the run (default critical)")
     parser.add_argument("--farm", choices=["auto", "always", "never"], default="auto",
                         help="use the bundled virtual farm: when no device is attached (auto), always, or never")
     parser.add_argument("--images", nargs="+", default=[str(ROOT / "virtual_device" / "images")],
@@ -114,8 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
         rc = subprocess.run(_pytest_argv(args, servers), cwd=ROOT, env=env, check=False).returncode
 
+    if rc == 5:  # pytest: no test selected (e.g. -k matched nothing)
+        rc = 11
     if not records.exists():
-        print(f"No check ran (pytest exit {rc}); no report built.", file=sys.stderr)
+        print(f"No check ran (exit {rc}); no report built.", file=sys.stderr)
         return rc or 11
     report_argv = [sys.executable, "-m", "tools.report", "--results", str(REPORTS / "allure-results"),
                    "--records", str(records), "--out", str(REPORTS), "--gate-severity", args.gate_severity]
@@ -124,7 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     report_rc = subprocess.run(report_argv, cwd=ROOT, check=False).returncode
     if report_rc not in (0, 1, 10, 11):
         print(f"warning: building the reports failed (exit {report_rc})", file=sys.stderr)
-    print(f"\nReports: {REPORTS}/compliance.md, {REPORTS}/allure-report/index.html, {REPORTS}/junit.xml")
+    print(f"\nReports: {REPORTS}/compliance.md (and .html, .json), {REPORTS}/junit.xml")
+    if not args.no_html:
+        print(f"Allure: {REPORTS}/allure-report-single.html (opens from disk); {REPORTS}/allure-report/ "
+              f"(serve it: .venv/bin/python -m http.server -d {REPORTS}/allure-report 8000)")
     print(f"Exit code {rc} (see README: Exit codes)")
     return rc
 

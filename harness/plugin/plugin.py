@@ -104,7 +104,11 @@ def pytest_collection_modifyitems(config: pytest.Config) -> None:
     fatal = config.stash.get(FATAL_KEY, None)
     if fatal is not None:
         message, code = fatal
-        pytest.exit(f"preload-harness: {message}", returncode=code)
+        tw = config.get_terminal_writer()
+        tw.line()
+        for line in f"preload-harness: {message}".splitlines():
+            tw.line(line, red=True)
+        pytest.exit(f"preload-harness stopped before any test ran (exit {code})", returncode=code)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
