@@ -244,11 +244,11 @@ def focus_outcome(package: str, focus: Focus, windows: Sequence[Any],
     """Where a launch of ``package`` stands, from one focus read: ``(state, dialog kind, evidence)``.
 
     ``state`` is ``dialog`` (a crash/ANR dialog of the package has focus or is in the window list: ``kind`` is
-    ``crash``/``anr``), ``focused`` (the package's activity window has input focus — ``mCurrentFocus`` — or, on
-    builds without window focus lines, is the resumed activity) or ``waiting`` (anything else: the launcher, a
-    starting window, ``null`` during a transition). ``mFocusedApp`` alone counts only when the dump has no
-    ``mCurrentFocus`` line at all (``window_focus_lines`` False: builds or excerpts without it); next to
-    ``mCurrentFocus=null`` it means the app has a token but no window yet. ``focus`` comes from
+    ``crash``/``anr``), ``focused`` (the package's activity window has input focus — ``mCurrentFocus``) or
+    ``waiting`` (anything else: the launcher, a starting window, ``null`` during a transition). ``mFocusedApp``
+    or a resumed/top activity counts only when the dump has no ``mCurrentFocus`` line at all
+    (``window_focus_lines`` False: Android 13+ builds without it, or excerpts); next to ``mCurrentFocus=null`` it
+    means the app has a token or is resumed but has no window yet. ``focus`` comes from
     :func:`harness.parsers.parse_focus`, which already picks the focused display on multi-display phones.
     """
     if focus.kind in ("crash", "anr") and focus.package == package:
@@ -257,9 +257,7 @@ def focus_outcome(package: str, focus: Focus, windows: Sequence[Any],
     if dialog is not None:
         return "dialog", dialog.kind, f"window: {dialog.line}"
     if focus.package == package and focus.kind == "activity":
-        if focus.window:
-            return "focused", None, None
-        if focus.source is not None and (focus.source != "mFocusedApp" or not window_focus_lines):
+        if focus.window or (focus.source is not None and not window_focus_lines):
             return "focused", None, None
     return "waiting", None, None
 

@@ -285,3 +285,10 @@ def test_crash_and_anr_dialogs_of_the_package_in_focus_or_in_the_window_list():
     state, kind, _ = focus_outcome(PKG, *_focus(anr))
     assert (state, kind) == ("dialog", "anr")
     assert focus_outcome("com.other", *_focus(anr))[0] == "waiting"
+
+
+def test_resumed_activity_does_not_count_next_to_a_null_window_focus():
+    text = (f"  mCurrentFocus=null\n"
+            f"    mResumedActivity: ActivityRecord{{3f1 u0 {PKG}/{ACT} t12}}\n")
+    focus, wins, lines = _focus(text)
+    assert lines and focus_outcome(PKG, focus, wins, lines)[0] == "waiting"
