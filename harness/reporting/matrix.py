@@ -92,6 +92,10 @@ def short_reason(record: Record, limit: int = 200) -> str:
         text = text[:cut]
     if record.outcome == "skipped" and cell_outcome(record) == "broken":
         text = "skipped: " + text
+    if record.outcome == "failed" and record.found and "found:" not in text:
+        # what a release manager needs in the cell: what was agreed and what the device has
+        text += f" (expected {' '.join(record.expected.split()) if record.expected else '?'}; "
+        text += f"found {' '.join(record.found.split())})"
     return _one_line(tag + text, limit)
 
 
