@@ -124,7 +124,8 @@ def test_write_matrix_files_and_json_schema(tmp_path: Path) -> None:
     assert cell["status"] == "failed" and cell["category"] == "Missing app"
     assert cell["counts"] == {"passed": 0, "failed": 1, "broken": 0, "skipped": 0}
     assert cell["checks"][0] == {"check": "presence", "outcome": "failed", "severity": "critical",
-                                 "reason": "[missing app] Excel | x (expected installed; found absent)", "expected": "installed", "found": "absent",
+                                 "reason": "[missing app] Excel | x (expected installed; found absent)",
+                                 "expected": "installed", "found": "absent",
                                  "category": "Missing app", "nodeid": "suites/test_x.py::test_presence[s2-Excel]"}
     assert mi4s["cells"]["Word"]["status"] == "not_run"
     md = paths["md"].read_text()
