@@ -28,6 +28,7 @@ from harness.profiles.models import (
     AppSetFile,
     AppSpec,
     DeviceProfile,
+    MatchSpec,
     ProfileFile,
 )
 from harness.yamlsource import KeyPath, Locations, load_yaml, validation_errors
@@ -428,6 +429,19 @@ def _profile_key_hint(data: Any) -> str:
     return "a device profile starts with `profile: <id>` (the file name without .yaml); an app set with `app_set:`"
 
 
+def _may_match_same_device(a: MatchSpec, b: MatchSpec) -> bool:
+    """True when some device could match both specs (decidable cases only).
+
+    Two specs are disjoint when a key given by both has no common value, or when both give different
+    fingerprint patterns (regexes cannot be compared, so different patterns are trusted to be disjoint).
+    """
+    for key in MatchSpec.PROPS:
+        va, vb = getattr(a, key), getattr(b, key)
+        if va is not None and vb is not None and not set(va) & set(vb):
+            return False
+    return not (a.fingerprint is not None and b.fingerprint is not None and a.fingerprint != b.fingerprint)
+
+
 def load_profiles(paths: Sequence[str | Path] | str | Path | None = None) -> ProfileSet:
     """Load, validate and resolve device profiles.
 
@@ -497,6 +511,13 @@ def load_profiles(paths: Sequence[str | Path] | str | Path | None = None) -> Pro
         else:
             loader.errors.append(_error(disp, locs, (), "not a device profile: no top-level `profile:` key",
                                         _profile_key_hint(data)))
+    for i, first in enumerate(profiles):
+        for second in profiles[i + 1:]:
+            if _may_match_same_device(first.match, second.match):
+                loader.errors.append(ProfileError(
+                    f"match overlaps profile {first.id!r} ({display_path(first.path)}): a device with "
+                    f"{second.match.describe()} would match both", path=display_path(second.path), key="match",
+                    hint="make the model/device/name lists disjoint, or tell ROM builds apart with `fingerprint`"))
     if not loader.errors and not profiles and not any(explicit for _, explicit in files):
         loader.errors.append(ProfileError("no device profiles found", path=", ".join(str(p) for p in paths),
                                           hint="profiles are *.yaml files with a top-level `profile:` key"))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from harness.errors import ProfileErrors
 from harness.profiles import DEFAULT_PROFILES_DIR, AppRequirement, VersionSpec, load_profiles
 from harness.profiles.loader import REPO_ROOT
 
@@ -99,13 +100,27 @@ def test_other_devices_match_no_profile(seed, props):
     assert seed.match(props) == []
 
 
-def test_match_returns_every_matching_profile(tmp_path):
+def test_overlapping_profiles_are_rejected_at_load(tmp_path):
     _write(tmp_path / "apps" / "one.yaml", "app_set: one\napps:\n  - {package: com.example.one, name: One}\n")
-    for pid in ("vendor-a", "vendor-b"):
-        _write(tmp_path / f"{pid}.yaml", f"profile: {pid}\nname: {pid}\nmatch: {{model: [Same]}}\n"
+    _write(tmp_path / "vendor-a.yaml", "profile: vendor-a\nname: a\nmatch: {model: [Same]}\n"
+                                       "regions: [CN]\ninclude: [apps/one.yaml]\n")
+    _write(tmp_path / "vendor-b.yaml", "profile: vendor-b\nname: b\nmatch: {device: [same]}\n"
+                                       "regions: [CN]\ninclude: [apps/one.yaml]\n")
+    with pytest.raises(ProfileErrors) as err:
+        load_profiles([tmp_path])
+    assert "vendor-b.yaml: match: match overlaps profile 'vendor-a'" in str(err.value)
+    assert "fingerprint" in str(err.value)
+
+
+def test_match_returns_every_matching_profile(tmp_path):
+    """Different fingerprint patterns are trusted to be disjoint at load; at run time both may still match."""
+    _write(tmp_path / "apps" / "one.yaml", "app_set: one\napps:\n  - {package: com.example.one, name: One}\n")
+    for pid, fp in (("vendor-a", "V8"), ("vendor-b", "release-keys")):
+        _write(tmp_path / f"{pid}.yaml", f"profile: {pid}\nname: {pid}\nmatch: {{model: [Same], fingerprint: {fp}}}\n"
                                          "regions: [CN]\ninclude: [apps/one.yaml]\n")
     result = load_profiles([tmp_path])
-    assert [p.id for p in result.match({"ro.product.model": "Same"})] == ["vendor-a", "vendor-b"]
+    props = {"ro.product.model": "Same", "ro.build.fingerprint": "X/y/z:7.0/V8.2:user/release-keys"}
+    assert [p.id for p in result.match(props)] == ["vendor-a", "vendor-b"]
 
 
 def test_requirements_cn_follow_the_seed_agreement(seed):
