@@ -50,12 +50,14 @@ def run_launch_suite(tmp_path: Path, server: str) -> tuple[int, str, list[dict],
 
 
 def allure_results(results: Path) -> dict[str, dict]:
-    """Allure result JSON per test (keyed by the package parameter + serial)."""
+    """Allure result JSON per test, keyed ``<adb serial>|<package>`` (also ``<serial parameter>|<package>``)."""
     out = {}
     for f in results.glob("*-result.json"):
         data = json.loads(f.read_text())
-        params = {p["name"]: p["value"] for p in data.get("parameters", [])}
-        out[f"{params.get('serial', '').strip(chr(39))}|{params.get('package', '').strip(chr(39))}"] = data
+        params = {p["name"]: p["value"].strip("'") for p in data.get("parameters", [])}
+        for key in ("adb serial", "serial"):
+            if key in params:
+                out[f"{params[key]}|{params.get('package', '')}"] = data
     return out
 
 
