@@ -205,3 +205,28 @@ def test_device_vanishing_under_uiautomator2_is_device_unavailable(rig_factory):
     assert rig.device.gone is not None
     with pytest.raises(DeviceUnavailable):  # later calls fail at once, without touching adb
         LaunchCheck(rig.device, rig.driver).run(WORD, "Word")
+
+
+def test_without_uiautomator2_the_check_uses_adb_only_and_screencap(rig_factory):
+    rig = rig_factory("mi4s-cn")
+    report = LaunchCheck(rig.device, None).run(WORD, "Word", limit_ms=4000, first_text="Word")
+    assert report.verdict.status == "pass"
+    assert report.screenshot_type == "png" and report.screenshot.startswith(b"\x89PNG")
+    assert report.observation.package_nodes is None and report.observation.first_screen_found is None
+
+
+def test_a_crash_is_reported_even_when_uiautomator2_cannot_start(rig_factory):
+    rig = rig_factory("mi4s-cn", connect_deadline=20.0)
+
+    async def broken(reader, writer):
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+
+    rig.vdev.state.tcp_services[9008] = broken
+    check = LaunchCheck(rig.device, rig.driver)
+    crash = check.run(PPT, "PowerPoint", limit_ms=4000, first_text="PowerPoint")
+    assert crash.verdict.category == CAT_CRASH
+    assert "already registered" in (crash.observation.ui_error or "")
+    with pytest.raises(LaunchInfraError):  # no product evidence: the harness fault is reported as such
+        check.run(WORD, "Word", limit_ms=4000, first_text="Word")
