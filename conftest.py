@@ -1,3 +1,3 @@
 """Root conftest: registers the preload-harness pytest plugin and the virtual device fixtures."""
 
-pytest_plugins = ["harness.plugin.plugin", "virtual_device.pytest_plugin"]
+pytest_plugins = ["harness.plugin.plugin", "harness.plugin.launch_fixtures", "virtual_device.pytest_plugin"]

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import adbutils
 from adbutils import AdbClient, AdbDevice
+from adbutils.errors import AdbConnectionError
 
 from harness.errors import AdbError, AdbServerError, AdbTimeout, DeviceUnavailable, UsageError
 
@@ -145,6 +146,9 @@ def _translate(exc: BaseException, *, serial: str | None, command: str, timeout:
         return AdbTimeout(f"no answer within {timeout:g} s to `{command}`", serial=serial, cmd=command,
                           timeout=timeout, remedy="check that the device is responsive (screen, adbd); rerun")
     low = text.lower()
+    if isinstance(exc, AdbConnectionError) or "connect to adb server" in low:
+        return DeviceUnavailable(f"the adb server stopped answering ({text})", serial=serial,
+                                 remedy="check the farm host's adb server (is it running and reachable?) and rerun")
     if "unauthorized" in low:
         return DeviceUnavailable("device is unauthorized", serial=serial,
                                  remedy="accept the USB debugging prompt on the device (or add this host's adbkey)")

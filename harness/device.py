@@ -3,8 +3,9 @@
 A :class:`Device` wraps a :class:`~harness.adb.DeviceLink` with a per-device logger
 (``harness.device.<serial>``) and caches what a run reads once: the build facts (one ``getprop``
 round trip) and the package inventory (one round trip for all required packages). Once a device
-has failed with :class:`~harness.errors.DeviceUnavailable`, it is marked gone and every later call
-raises the same error at once, so a vanished device costs one timeout, not one per test.
+has failed with :class:`~harness.errors.DeviceUnavailable` or :class:`~harness.errors.AdbTimeout`, it is
+marked gone and every later call raises the same error at once, so a vanished device costs one
+timeout, not one per test.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from harness.adb import DeviceEntry, DeviceLink
-from harness.errors import DeviceError, DeviceUnavailable, ParseError
+from harness.adb import CommandResult, DeviceEntry, DeviceLink
+from harness.errors import AdbTimeout, DeviceError, DeviceUnavailable, ParseError
 from harness.facts import DeviceFacts
 from harness.inventory import Inventory, collect_inventory
 from harness.parsers import parse_getprop
@@ -63,7 +64,8 @@ class Device:
         self.check_reachable()
         try:
             return func(*args, **kwargs)
-        except DeviceUnavailable as exc:
+        except (DeviceUnavailable, AdbTimeout) as exc:
+            # a device that vanished or stopped answering costs one timeout per run, not one per test
             self.gone = exc
             self.log.error("device gone: %s", exc)
             raise
@@ -94,6 +96,13 @@ class Device:
                 sdk = self.facts().sdk
                 self._inventories[key] = self._guarded(collect_inventory, self.link, key, sdk)
             return self._inventories[key]
+
+    def shell(self, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
+        """Run one command (argv list, quoted) on the device; marks the device gone on loss or timeout.
+
+        Returns the :class:`~harness.adb.CommandResult`; raises the :mod:`harness.errors` device errors.
+        """
+        return self._guarded(self.link.shell, list(argv), timeout=timeout)
 
     def screenshot(self) -> bytes:
         """PNG bytes of the current screen. Raises DeviceError."""

@@ -225,6 +225,9 @@ def parse_inventory(output: str, packages: Sequence[str], nonce: str, *, serial:
         except ParseError as exc:
             raise ParseError(exc.args[0] if exc.args else str(exc), command=f"dumpsys package {pkg}",
                              serial=serial, excerpt=text[:300]) from None
+        if pkg in listed and not dump.found:
+            raise ParseError("`pm list packages --user 0` lists the package but its dumpsys section does not "
+                             "describe it", command=f"dumpsys package {pkg}", serial=serial, excerpt=text[:300])
         states[pkg] = _state_from(pkg, dump, pkg in listed, list_lines.get(pkg))
     return Inventory(serial=serial, packages=states, command=command, raw=output)
 

@@ -342,8 +342,7 @@ class LaunchCheck:
 
     # -- device commands -----------------------------------------------------------------------------------------
     def _sh(self, argv: Sequence[str], timeout: float | None = None) -> CommandResult:
-        return self.device._guarded(self.device.link.shell, list(argv),  # noqa: SLF001 - marks the device gone
-                                    timeout=timeout or self.command_timeout)
+        return self.device.shell(argv, timeout=timeout or self.command_timeout)
 
     @property
     def sdk(self) -> int:

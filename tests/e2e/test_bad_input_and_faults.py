@@ -110,12 +110,19 @@ def test_device_problems_are_errors_for_that_device_only(tmp_path):
 
     hang = by_image["hangs-on-dumpsys"]
     assert {r["outcome"] for r in hang if r["check"] == "presence"} == {"broken"}
-    assert any(r["category"] == "adb timeout" for r in hang), [r["reason"] for r in hang]
+    assert all(r["category"] == "adb timeout" for r in hang if r["check"] == "presence"), [r["reason"] for r in hang]
+    # the timeout (3 s) is paid once for the device, not once per test
+    assert sum(r["duration_s"] for r in hang) < 3 * 2 + 5
     assert [r["outcome"] for r in hang if r["check"] == "region"] == ["passed"]
 
-    gone = by_image["vanishes"]
-    assert gone and {r["outcome"] for r in gone} == {"broken"}, [r["reason"] for r in gone]
-    assert all(r["category"] == "Device offline or unauthorized" for r in gone)
+    gone = by_image["vanishes"]  # answers getprop, then drops the link during the inventory
+    presence = [r for r in gone if r["check"] == "presence"]
+    assert presence and {r["outcome"] for r in presence} == {"broken"}, [r["reason"] for r in gone]
+    assert all(r["category"] == "Device offline or unauthorized" for r in presence)
+    assert "went away mid-command" in presence[0]["reason"]
+    # one loss, not one timeout per test: later tests fail at once with the stored error
+    assert sum(r["duration_s"] for r in presence) < 10
+    assert [r["outcome"] for r in gone if r["check"] == "region"] == ["passed"]  # judged on facts already read
 
     assert run.returncode == 10, run.output[-2000:]  # only infrastructure problems: no defect proven
 

@@ -15,23 +15,24 @@ from tests.e2e.conftest import run_suites
 # image -> the (check, app) pairs that must fail; app None = device-level check
 EXPECTED_FAILURES = {
     "mi5-cn": set(),
-    "mimax-in": set(),
+    "mimax-in": {("launch", "Excel")},
     "mimax-in-updated": set(),
-    "mi4s-cn": {("presence", "Excel")},
+    "mi4s-cn": {("presence", "Excel"), ("launch", "PowerPoint")},
     "redmi-note3-in": {("version", "Word")},
-    "redmi3-id": {("enabled", "Skype")},
+    "redmi3-id": {("enabled", "Skype"), ("launch", "Outlook")},
     "redmi-note3-ru": {("region", None)},
     "redmi8a-cn-real": {("presence", "Outlook")},
 }
 
 PACKAGE_SUITES = ("suites/test_presence.py", "suites/test_version.py", "suites/test_placement.py",
                   "suites/test_region.py")
+ALL_SUITES = (*PACKAGE_SUITES, "suites/test_launch.py")
 
 
 @pytest.fixture(scope="module")
 def seed_run(seed_farm, tmp_path_factory):
     server, farm = seed_farm
-    run = run_suites(tmp_path_factory.mktemp("seed"), f"127.0.0.1:{server.port}", suites=PACKAGE_SUITES)
+    run = run_suites(tmp_path_factory.mktemp("seed"), f"127.0.0.1:{server.port}", suites=ALL_SUITES)
     return run, farm
 
 
@@ -41,7 +42,7 @@ def test_every_seed_device_is_checked(seed_run):
     assert set(by_image) == set(EXPECTED_FAILURES), run.output[-3000:]
     for image, records in by_image.items():
         checks = {r["check"] for r in records}
-        assert {"presence", "version", "install_kind", "enabled", "region", "app_region"} <= checks, image
+        assert {"presence", "version", "install_kind", "enabled", "region", "app_region", "launch"} <= checks, image
 
 
 @pytest.mark.parametrize("image", sorted(EXPECTED_FAILURES))
@@ -73,8 +74,10 @@ def test_gate_exit_code_and_summary(seed_run):
     assert "gate FAIL (exit 1)" in run.output
 
 
-def test_two_adb_round_trips_per_device(seed_run):
-    run, farm = seed_run
+def test_two_adb_round_trips_per_device_for_all_package_checks(seed_farm, tmp_path):
+    """presence, version, placement and region checks of five apps cost one getprop + one inventory script."""
+    server, farm = seed_farm
+    run = run_suites(tmp_path, f"127.0.0.1:{server.port}", suites=PACKAGE_SUITES)
     line = next(ln for ln in run.output.splitlines() if ln.startswith("adb round trips per device"))
     trips = dict(re.findall(r"(\S+)=(\d+)", line))
     assert set(trips) == {d.serial for d in farm.devices}
