@@ -70,6 +70,11 @@ class Device:
             self.log.error("device gone: %s", exc)
             raise
 
+    def preset_facts(self, facts: DeviceFacts) -> None:
+        """Use facts read elsewhere (the pytest-xdist controller) instead of a ``getprop`` round trip."""
+        with self._lock:
+            self._facts = facts
+
     def facts(self) -> DeviceFacts:
         """Build facts from one ``getprop`` call (cached). Raises DeviceError / ParseError."""
         with self._lock:

@@ -23,8 +23,17 @@ import allure
 import pytest
 
 from harness.errors import Error, ProfileErrors, ProfileMatchError
-from harness.plugin.outcome import VERDICT_KEY, Expect, category_name, classify
-from harness.plugin.session import ALL, AppCase, DeviceCase, NoDevicesError, RunContext, discover
+from harness.plugin.outcome import VERDICT_KEY, Expect, category_name, classify, infra_category
+from harness.plugin.session import (
+    ALL,
+    AppCase,
+    DeviceCase,
+    NoDevicesError,
+    RunContext,
+    discover,
+    from_wire,
+    to_wire,
+)
 from harness.reporting.gate import EXIT_INFRASTRUCTURE, EXIT_NO_CHECKS, EXIT_USAGE, evaluate_gate, summary_lines
 from harness.reporting.records import Record, RecordWriter
 
@@ -32,6 +41,8 @@ CONTEXT_KEY = pytest.StashKey[RunContext]()
 WRITER_KEY = pytest.StashKey[RecordWriter]()
 RECORDS_KEY = pytest.StashKey[list[Record]]()
 FATAL_KEY = pytest.StashKey[tuple[str, int]]()
+WIRE_KEY = "preload_harness_context"
+SUITES_DIR = Path(__file__).resolve().parents[2] / "suites"
 
 DEVICE_SEVERITY = "critical"
 
@@ -85,6 +96,14 @@ def run_context(config: pytest.Config) -> RunContext:
         return _stop(config, f"invalid device profiles ({len(exc.errors)} errors):\n{exc}", 4)
     except Error as exc:
         return _stop(config, f"invalid device profiles:\n{exc}", 4)
+    wire = getattr(config, "workerinput", {}).get(WIRE_KEY)
+    if wire is not None:  # pytest-xdist worker: test exactly the devices the controller discovered
+        if wire.get("fatal"):
+            return _stop(config, *wire["fatal"])
+        ctx = from_wire(wire, profiles=profiles, region_override=region.upper() if region else None,
+                        command_timeout=config.getoption("adb_timeout"))
+        config.stash[CONTEXT_KEY] = ctx
+        return ctx
     serials = config.getoption("serial") or [ALL]
     try:
         ctx = discover(server_specs=config.getoption("adb_server"), serials=serials, profiles=profiles,
@@ -101,6 +120,10 @@ def run_context(config: pytest.Config) -> RunContext:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config) -> None:
     """End the run, before any test, when profiles are invalid or no device can be checked."""
+    _exit_if_fatal(config)
+
+
+def _exit_if_fatal(config: pytest.Config) -> None:
     fatal = config.stash.get(FATAL_KEY, None)
     if fatal is not None:
         message, code = fatal
@@ -161,6 +184,46 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RECORDS_KEY] = []
     if not _is_worker(config):
         config.pluginmanager.register(_Recorder(config), "preload-harness-recorder")
+        if config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", None):
+            config.pluginmanager.register(_XdistController(config), "preload-harness-xdist")
+
+
+def is_compliance_run(config: pytest.Config) -> bool:
+    """True when the run's arguments include the compliance suites (``suites/`` or a path inside/above it)."""
+    base = Path(config.invocation_params.dir)
+    for arg in config.args:
+        path = Path(str(arg).split("::", 1)[0])
+        path = (path if path.is_absolute() else base / path).resolve()
+        if path == SUITES_DIR or SUITES_DIR in path.parents or path in SUITES_DIR.parents:
+            return True
+    return False
+
+
+class _XdistController:
+    """With pytest-xdist, the controller discovers the devices once and hands them to every worker.
+
+    Workers that discovered on their own could see different devices (a flaky one answering one worker
+    and not the other), and xdist aborts a run whose workers collected different tests.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Discover before the workers start; a bad profile or no device stops the run here, once."""
+        if is_compliance_run(self.config):
+            run_context(self.config)
+            _exit_if_fatal(self.config)
+
+    def pytest_configure_node(self, node) -> None:  # noqa: ANN001 - xdist WorkerController
+        """Send the discovered run context (or the fatal stop) to a starting worker."""
+        if not is_compliance_run(self.config):
+            return
+        ctx = run_context(self.config)
+        wire = to_wire(ctx)
+        wire["fatal"] = list(self.config.stash.get(FATAL_KEY, ())) or None
+        node.workerinput[WIRE_KEY] = wire
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -232,6 +295,27 @@ class _Recorder:
             writer = RecordWriter(path)
             self.config.stash[WRITER_KEY] = writer
         return writer
+
+    def add_unreported_problems(self, ctx: RunContext) -> list[Record]:
+        """Record devices whose problem no collected test reported (e.g. ``-k`` or a subset of suites ran).
+
+        A device that could not be checked must never vanish from the results: it gets a ``broken``
+        record of its own, so the matrix lists it and the gate cannot say "ship".
+        """
+        seen = {r.serial for r in self.config.stash[RECORDS_KEY]}
+        added = []
+        for d in ctx.devices:
+            if d.problem is None or d.serial in seen:
+                continue
+            record = self._writer().write({
+                "nodeid": f"preload-harness::device[{d.id}]",
+                "check": "profile_match" if isinstance(d.problem, ProfileMatchError) else "device",
+                "serial": d.serial, "host": d.server, "model": d.model, "severity": DEVICE_SEVERITY,
+                "outcome": "broken", "category": infra_category(d.problem),
+                "reason": " ".join(str(d.problem).split())[:500]})
+            self.config.stash[RECORDS_KEY].append(record)
+            added.append(record)
+        return added
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collect phase data; at teardown append the test's record (flushed at once)."""
@@ -325,15 +409,15 @@ def package_evidence(app_case: AppCase, package_state) -> dict[str, str]:  # noq
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Write Allure environment/categories; replace the exit status by the release gate's code."""
     config = session.config
-    writer = config.stash.get(WRITER_KEY, None)
-    if writer is not None:
-        writer.close()
     if _is_worker(config):
         return
-    records = config.stash.get(RECORDS_KEY, [])
     ctx = config.stash.get(CONTEXT_KEY, None)
+    recorder = config.pluginmanager.get_plugin("preload-harness-recorder")
+    if ctx is not None and recorder is not None and FATAL_KEY not in config.stash:
+        recorder.add_unreported_problems(ctx)
+    records = config.stash.get(RECORDS_KEY, [])
     alluredir = getattr(config.option, "allure_report_dir", None)
-    if alluredir and ctx is not None:
+    if alluredir and ctx is not None and FATAL_KEY not in config.stash:
         from harness.reporting.allure_env import write_categories, write_environment
 
         devices = [{"serial": d.serial, "model": d.model, "profile": d.profile.id if d.profile else None,
@@ -345,6 +429,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             write_categories(alluredir)
         except OSError as exc:
             session.config.get_terminal_writer().line(f"preload-harness: cannot write Allure environment: {exc}")
+    writer = config.stash.get(WRITER_KEY, None)
+    if writer is not None:
+        writer.close()
     if not records:
         if ctx is not None and exitstatus == 0:
             session.exitstatus = EXIT_NO_CHECKS

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from harness import errors
 from harness.adb import AdbServerLink, DeviceEntry, ServerAddress, servers_from_specs
 from harness.device import Device
 from harness.errors import AdbServerError, DeviceError, DeviceUnavailable, Error, ProfileMatchError
@@ -115,6 +117,12 @@ def _prepare(case: DeviceCase, profiles: ProfileSet) -> None:
     except DeviceError as exc:
         case.problem = exc
         return
+    _match_profile(case, profiles)
+
+
+def _match_profile(case: DeviceCase, profiles: ProfileSet) -> None:
+    """Match the case's facts to exactly one profile and resolve its requirements, or set a problem."""
+    assert case.facts is not None
     matches = profiles.match(case.facts.props)
     f = case.facts
     what = f"{f.model} (ro.product.model={f.model!r}, ro.product.device={f.device!r}, ro.product.name={f.name!r})"
@@ -175,10 +183,59 @@ def discover(*, server_specs: Sequence[str] | None, serials: Sequence[str] | Non
     return RunContext(servers=[str(lk.address) for lk in links], devices=cases)
 
 
+def to_wire(ctx: RunContext) -> dict[str, Any]:
+    """The run context as plain data (for pytest-xdist workers, which must test the same devices).
+
+    Shape: ``{"servers": [...], "devices": [{"serial", "server", "entry": {...} | None,
+    "props": {...} | None, "problem": {"cls", "message"} | None}]}``. Profile matches are not sent:
+    workers recompute them from the properties with the same profiles.
+    """
+    devices = []
+    for c in ctx.devices:
+        entry = None
+        if c.device is not None:
+            e = c.device.entry
+            entry = {"serial": e.serial, "state": e.state, "model": e.model, "product": e.product,
+                     "device": e.device, "transport_id": e.transport_id}
+        problem = None
+        if c.problem is not None and not isinstance(c.problem, ProfileMatchError):
+            problem = {"cls": type(c.problem).__name__, "message": str(c.problem)}
+        devices.append({"serial": c.serial, "server": c.server, "entry": entry,
+                        "props": dict(c.facts.props) if c.facts else None, "problem": problem})
+    return {"servers": list(ctx.servers), "devices": devices}
+
+
+def from_wire(data: dict[str, Any], *, profiles: ProfileSet, region_override: str | None = None,
+              command_timeout: float = 30.0) -> RunContext:
+    """Rebuild the controller's run context in a worker, without any device round trip."""
+    links = {spec: AdbServerLink(ServerAddress.parse(spec), command_timeout=command_timeout)
+             for spec in data["servers"]}
+    cases: list[DeviceCase] = []
+    for d in data["devices"]:
+        case = DeviceCase(serial=d["serial"], server=d["server"])
+        if d["entry"] is not None and d["server"] in links:
+            link = links[d["server"]]
+            entry = DeviceEntry(server=link.address, **d["entry"])
+            case.device = Device(entry, link.device(entry.serial), region_override=region_override)
+        if d["problem"] is not None:
+            cls = getattr(errors, d["problem"]["cls"], None)
+            cls = cls if isinstance(cls, type) and issubclass(cls, Error) else Error
+            problem = cls.__new__(cls)
+            Exception.__init__(problem, d["problem"]["message"])
+            case.problem = problem
+        elif d["props"] is not None:
+            case.facts = DeviceFacts.from_props(d["props"], region_override=region_override)
+            if case.device is not None:
+                case.device.preset_facts(case.facts)
+            _match_profile(case, profiles)
+        cases.append(case)
+    return RunContext(servers=list(data["servers"]), devices=cases)
+
+
 def default_profiles_dir() -> Path:
     """``device_profiles/`` of this checkout."""
     return Path(__file__).resolve().parents[2] / "device_profiles"
 
 
 __all__ = ["ALL", "AppCase", "DeviceCase", "NoDevicesError", "RunContext", "ServerAddress", "discover",
-           "default_profiles_dir"]
+           "default_profiles_dir", "from_wire", "to_wire"]

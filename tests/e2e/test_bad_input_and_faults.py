@@ -131,3 +131,47 @@ def _props(image: str) -> dict:
     import yaml
 
     return dict(yaml.safe_load((ROOT / "virtual_device" / "images" / f"{image}.yaml").read_text())["props"])
+
+
+def test_problem_devices_are_reported_even_when_their_tests_are_not_selected(tmp_path):
+    """Running a subset (here only the presence suite, with -k) must not drop an unauthorized device."""
+    unauthorized = variant_image(tmp_path, "mi5-cn", "unauthorized", behaviour={"refuse_auth": True})
+    with AdbServer() as server, Farm(["mimax-in"], server) as good, \
+            Farm([unauthorized], server, wait_state=("unauthorized",)) as locked:
+        run = run_suites(tmp_path, f"127.0.0.1:{server.port}", "-k", "Word",
+                         suites=("suites/test_presence.py",))
+        locked_serial = locked.serials[0]
+        good_serial = good.serials[0]
+    assert run.returncode == 10, run.output[-2000:]
+    mine = [r for r in run.records if r["serial"] == locked_serial]
+    assert [(r["check"], r["outcome"]) for r in mine] == [("device", "broken")]
+    assert "unauthorized" in mine[0]["reason"]
+    assert {r["outcome"] for r in run.records if r["serial"] == good_serial} == {"passed"}
+    assert "INFRA" in run.output
+
+
+def test_parallel_workers_test_the_same_devices_even_when_one_is_flaky(tmp_path):
+    """With -n 2 the controller discovers once; a device that dies after getprop is broken on both workers."""
+    flaky = variant_image(tmp_path, "mi5-cn", "flaky", behaviour={"offline_after": 1})
+    with AdbServer() as server, Farm(["mimax-in", "redmi-note3-in", flaky], server) as farm:
+        run = run_suites(tmp_path, f"127.0.0.1:{server.port}", "-n", "2",
+                         suites=("suites/test_presence.py", "suites/test_version.py", "suites/test_region.py"))
+        by_image = run.by_image(farm)
+    assert "Different tests were collected" not in run.output
+    assert {r["outcome"] for r in by_image["mimax-in"]} <= {"passed", "skipped"}
+    assert {(r["check"], r["app"]) for r in by_image["redmi-note3-in"] if r["outcome"] == "failed"} == {
+        ("version", "Word")}
+    flaky_presence = [r for r in by_image["flaky"] if r["check"] == "presence"]
+    assert flaky_presence and {r["outcome"] for r in flaky_presence} == {"broken"}
+    assert run.returncode == 1  # the version defect wins over the flaky device's errors
+
+
+def test_bad_profile_with_parallel_workers(one_device, tmp_path):
+    server, _ = one_device
+    profiles = _profiles_copy(tmp_path)
+    app_set = profiles / "apps" / "microsoft-office.yaml"
+    app_set.write_text(app_set.read_text().replace("    severity: critical\n", "    severty: critical\n", 1))
+    run = run_suites(tmp_path, server, "--profiles", str(profiles), "-n", "2")
+    assert run.returncode == 4, run.output[-2000:]
+    assert "did you mean `severity`?" in run.output
+    assert run.records == []
