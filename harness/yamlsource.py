@@ -46,6 +46,10 @@ class _Loader(yaml.SafeLoader):
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain name, not a list or mapping (`? [a, b]` / `? {a: 1}`)",
+                key_node.start_mark)
         key = loader.construct_object(key_node, deep=True)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -57,6 +61,25 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+MAX_EXPANDED_NODES = 100_000
+"""Upper bound of values a document may expand to through aliases (a "billion laughs" guard)."""
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Number of nodes ``node`` stands for once every alias is expanded (memoised per node: linear time)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # cycles (recursive aliases) count once; PyYAML refuses them when constructing anyway
+    total = 1
+    if isinstance(node, yaml.MappingNode):
+        total += sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        total += sum(_expanded_size(v, memo) for v in node.value)
+    memo[key] = min(total, MAX_EXPANDED_NODES + 1)
+    return memo[key]
 
 
 def _walk(node: yaml.Node, path: KeyPath, locs: Locations) -> None:
@@ -88,6 +111,10 @@ def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, Locations
             raise ProfileError(f"cannot read file: {exc}", path=path) from None
     try:
         node = yaml.compose(text, Loader=_Loader)
+        if node is not None and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+            raise ProfileError(f"the document expands to more than {MAX_EXPANDED_NODES} values through YAML "
+                               "aliases (`*name`)", path=path, hint="write the values out, or share apps with "
+                               "`include:` instead of anchors") from None
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -17,6 +17,7 @@ project's own tests never touches adb.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import allure
@@ -86,10 +87,14 @@ def run_context(config: pytest.Config) -> RunContext:
     if CONTEXT_KEY in config.stash:
         return config.stash[CONTEXT_KEY]
     from harness.profiles import load_profiles  # deferred: only compliance runs load profiles
+    from harness.profiles.models import ISO_REGIONS
 
     region = config.getoption("region")
-    if region is not None and not (len(region) == 2 and region.isalpha()):
-        return _stop(config, f"--region {region!r}: expected an ISO 3166 alpha-2 code such as CN or IN", 4)
+    if region is not None and region.strip().upper() not in ISO_REGIONS:
+        return _stop(config, f"--region {region!r}: expected an ISO 3166-1 alpha-2 code such as CN, IN or ID", 4)
+    timeout = config.getoption("adb_timeout")
+    if not math.isfinite(timeout) or timeout <= 0:
+        return _stop(config, f"--adb-timeout {timeout!r}: expected a positive number of seconds, e.g. 30", 4)
     try:
         profiles = load_profiles(config.getoption("profiles") or None)
     except ProfileErrors as exc:
