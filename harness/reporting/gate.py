@@ -180,7 +180,7 @@ def summary_lines(records: Iterable[Record], gate_severity: str = "critical", *,
     c = g.counts
     lines = [f"gate {verdict} (exit {g.code}): {g.meaning} [gate: {g.gate_severity}]",
              f"checks: {c['passed']} passed, {c['failed']} failed, {c['broken']} error (infrastructure), "
-             f"{c['skipped']} skipped; {len({r.serial for r in recs})} devices"]
+             f"{c['skipped']} skipped; {len({(r.host, r.serial) for r in recs})} devices"]
     for tag, items in (("DEFECT", g.defects), ("INFRA ", g.infra), ("below gate:", g.below_gate)):
         for r in items[:limit]:
             lines.append(f"{tag} {_where(r)}: {short_reason(r, 240)}")

@@ -217,19 +217,21 @@ def _cell(records: list[Record], package: str | None) -> Cell:
 def build_matrix(records: Iterable[Record]) -> Matrix:
     """Build the matrix from records (any order; reruns de-duplicated by nodeid, last wins).
 
-    Device identity fields take the first non-null value seen for the serial. Every row has a cell for every
+    Rows are keyed by (farm host, serial). Device identity fields take the first non-null value seen for the
+    row. Every row has a cell for every
     column (``not_run`` where no record exists).
     """
     recs = latest_per_nodeid(list(records))
-    by_serial: dict[str, list[Record]] = {}
+    # a row is one device on one farm host: two hosts may both serve an `emulator-5554`
+    by_serial: dict[tuple[str, str], list[Record]] = {}
     packages: dict[str, str] = {}
     for r in recs:
-        by_serial.setdefault(r.serial, []).append(r)
+        by_serial.setdefault((r.host, r.serial), []).append(r)
         if r.column != DEVICE_COLUMN and r.package:
             packages.setdefault(r.column, r.package)
     columns = (DEVICE_COLUMN, *sorted(packages, key=str.casefold))
     rows: list[DeviceRow] = []
-    for serial, dev_recs in by_serial.items():
+    for (_host, serial), dev_recs in by_serial.items():
         def first(attr: str, dev_recs: list[Record] = dev_recs) -> object:
             return next((getattr(r, attr) for r in dev_recs if getattr(r, attr) is not None), None)
 

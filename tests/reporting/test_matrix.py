@@ -141,3 +141,12 @@ def test_markdown_rows_have_one_cell_per_column() -> None:
     table = [line for line in md.splitlines() if line.startswith("| **")]
     assert len(table) == 1
     assert table[0].replace("\\|", "").count("|") == 3 + 2  # device label + device + Excel + Word
+
+
+def test_same_serial_on_two_farm_hosts_is_two_rows():
+    """Every farm host may serve an `emulator-5554`: rows are (host, serial), not serial alone."""
+    records = [rec("emulator-5554", "Word", nodeid="a").model_copy(update={"host": "farm-a:5037"}),
+               rec("emulator-5554", "Word", nodeid="b", outcome="failed",
+                   reason="[missing app] x").model_copy(update={"host": "farm-b:5037"})]
+    matrix = build_matrix(records)
+    assert sorted((d.host, d.status) for d in matrix.devices) == [("farm-a:5037", "passed"), ("farm-b:5037", "failed")]
