@@ -1,7 +1,6 @@
 """Fixtures of the launch suite: one uiautomator2 driver per device per session, and the launch check.
 
-Registered through the root ``conftest.py`` (``pytest_plugins``); ``suites/test_launch.py`` also imports the
-fixtures so it runs even where the plugin is not listed. Per-session state lives in the session-scoped
+Registered through the root ``conftest.py`` (``pytest_plugins``). Per-session state lives in the session-scoped
 ``ui_drivers`` fixture (a dict serial → :class:`~harness.uidriver.UiDriver`), so uiautomator2 is set up once
 per device per pytest process (with pytest-xdist: once per device per worker; group a device's tests on one
 worker, e.g. ``--dist loadgroup``, because two processes on one device conflict, notes uiautomator2 §5.1-6).
@@ -13,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.launch import LaunchCheck
+from harness.launch import LaunchCheck, LaunchReport, launch_precondition
 from harness.uidriver import UiDriver
 
 
@@ -54,3 +53,21 @@ def launch_check(app_case, ui_driver: UiDriver) -> LaunchCheck:  # noqa: ANN001 
     device = app_case.device_case.device
     assert device is not None
     return LaunchCheck(device, ui_driver)
+
+
+@pytest.fixture
+def launch_report(app_case, package_state, launch_check: LaunchCheck) -> LaunchReport | None:  # noqa: ANN001
+    """Launch this test's app (in setup, so a device or uiautomator2 fault is a pytest *error*, not a failure).
+
+    None when the launch does not apply (app not required here, not installed or disabled: the
+    presence / enabled checks report those); the test then skips with the precondition's reason.
+    """
+    req = app_case.requirement
+    if launch_precondition(req, package_state) is not None:
+        return None
+    spec = req.launch
+    first = spec.first_screen if spec else None
+    return launch_check.run(req.package, req.name, activity=req.launcher_activity,
+                            limit_ms=spec.cold_start_ms if spec else None,
+                            first_text=first.text if first else None,
+                            first_resource_id=first.resource_id if first else None)
