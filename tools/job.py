@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -132,6 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rc == 5:  # pytest: no test selected (e.g. -k matched nothing)
         rc = 11
     if not records.exists():
+        # no half-written report: nothing that a reader (or CI) could take for a result
+        with contextlib.suppress(FileNotFoundError):
+            (REPORTS / "junit.xml").unlink()
+        shutil.rmtree(REPORTS / "allure-results", ignore_errors=True)
         print(f"No check ran (exit {rc}); no report built.", file=sys.stderr)
         return rc or 11
     report_argv = [sys.executable, "-m", "tools.report", "--results", str(REPORTS / "allure-results"),
