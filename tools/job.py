@@ -143,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "--records", str(records), "--out", str(REPORTS), "--gate-severity", args.gate_severity]
     if args.no_html:
         report_argv.append("--no-html")
+    else:  # what people see: the overview, a failing test with its evidence, the matrix (reports/screenshots/)
+        report_argv.append("--screenshots")
     report_rc = subprocess.run(report_argv, cwd=ROOT, check=False).returncode
     if report_rc not in (0, 1, 10, 11):
         print(f"warning: building the reports failed (exit {report_rc})", file=sys.stderr)
