@@ -367,10 +367,10 @@ def _semantic_errors(image: Image, path: str, locs: Locations) -> list[ProfileEr
                                      line=locs.line_for(("props",)), key="props",
                                      hint=f"add `{key}: ...` or a props_from dump that has it"))
     sdk = image.props.get("ro.build.version.sdk", "")
-    if sdk and not sdk.isdigit():
-        errors.append(ImageError(f"ro.build.version.sdk must be an integer (got {sdk!r})", path=path,
-                                 line=locs.line_for(("props", "ro.build.version.sdk")),
-                                 key="props.ro.build.version.sdk"))
+    if sdk and (not sdk.isdigit() or not 1 <= int(sdk) <= 99):
+        errors.append(ImageError(f"ro.build.version.sdk must be an API level from 1 to 99 (got {sdk!r})",
+                                 path=path, line=locs.line_for(("props", "ro.build.version.sdk")),
+                                 key="props.ro.build.version.sdk", hint="e.g. 23 for Android 6.0, 29 for Android 10"))
     user_ids = [u.id for u in image.users]
     for i, uid in enumerate(user_ids):
         if uid in user_ids[:i]:
