@@ -119,6 +119,8 @@ def open_overview(page: Any, base_url: str) -> None:
     page.goto(f"{base_url}/index.html#")
     page.wait_for_selector(".widget", state="visible")
     page.wait_for_function("document.querySelectorAll('.widget').length >= 4")
+    # widgets fetch their data after they appear: wait until none still says "Loading" (slow, loaded machines)
+    page.wait_for_function("![...document.querySelectorAll('.widget')].some(w => /Loading/.test(w.innerText))")
 
 
 def open_test_case(page: Any, base_url: str, uid: str) -> None:
