@@ -50,15 +50,22 @@ class DeviceCase:
         """Resolved region (ISO alpha-2) or None."""
         return self.facts.region.region if self.facts else None
 
+    shared_serialno: bool = False
+    """Set when another device of the run reports the same ``ro.serialno`` (cheap phones, one phone on two hosts)."""
+
     @property
     def device_serial(self) -> str:
-        """The device's own serial (``ro.serialno``) when known, else the adb serial.
+        """The device's identity in test ids and Allure history.
 
-        Stable across runs, unlike the adb serial of a network device (``host:port``), so it is the
-        device's identity in test ids and Allure history.
+        Its own serial (``ro.serialno``) when known and unique in the run: stable across runs, unlike
+        the adb serial of a network device (``host:port``). When two devices report the same
+        ``ro.serialno``, ``<ro.serialno>@<farm host>/<adb serial>`` so their results never merge.
         """
-        if self.facts and self.facts.props.get("ro.serialno"):
-            return self.facts.props["ro.serialno"]
+        own = self.facts.props.get("ro.serialno") if self.facts else None
+        if own and not self.shared_serialno:
+            return own
+        if own:
+            return f"{own}@{self.server}/{self.serial}"
         return self.serial
 
     @property
@@ -73,6 +80,18 @@ class DeviceCase:
     def all_packages(self) -> list[str]:
         """Every package this device's requirements name (for the one-round-trip inventory)."""
         return sorted({r.package for r in self.requirements})
+
+
+def mark_shared_serialnos(cases: Sequence[DeviceCase]) -> None:
+    """Flag devices whose ``ro.serialno`` another device of the run also reports (see ``device_serial``)."""
+    counts: dict[str, int] = {}
+    for c in cases:
+        own = c.facts.props.get("ro.serialno") if c.facts else None
+        if own:
+            counts[own] = counts.get(own, 0) + 1
+    for c in cases:
+        own = c.facts.props.get("ro.serialno") if c.facts else None
+        c.shared_serialno = bool(own) and counts[own] > 1
 
 
 @dataclass
@@ -180,6 +199,7 @@ def discover(*, server_specs: Sequence[str] | None, serials: Sequence[str] | Non
     live = [c for c in cases if c.device is not None and c.problem is None]
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(live) or 1))) as pool:
         list(pool.map(lambda c: _prepare(c, profiles), live))
+    mark_shared_serialnos(cases)
     return RunContext(servers=[str(lk.address) for lk in links], devices=cases)
 
 
@@ -229,6 +249,7 @@ def from_wire(data: dict[str, Any], *, profiles: ProfileSet, region_override: st
                 case.device.preset_facts(case.facts)
             _match_profile(case, profiles)
         cases.append(case)
+    mark_shared_serialnos(cases)
     return RunContext(servers=list(data["servers"]), devices=cases)
 
 

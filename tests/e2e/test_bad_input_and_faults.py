@@ -175,3 +175,28 @@ def test_bad_profile_with_parallel_workers(one_device, tmp_path):
     assert run.returncode == 4, run.output[-2000:]
     assert "did you mean `severity`?" in run.output
     assert run.records == []
+
+
+def test_devices_sharing_ro_serialno_never_merge(tmp_path):
+    """Cheap phones share `ro.serialno` (0123456789ABCDEF): ids and Allure history ids must stay distinct."""
+    import json
+
+    twin = variant_image(tmp_path, "redmi-note3-in", "twin-fixed",
+                         packages=[dict(p, version_name="16.0.7070.2036", version_code=2002707036)
+                                   if p["package"] == "com.microsoft.office.word" else p
+                                   for p in _image("redmi-note3-in")["packages"]])
+    with AdbServer() as server, Farm(["redmi-note3-in", twin], server) as farm:
+        run = run_suites(tmp_path, f"127.0.0.1:{server.port}", suites=("suites/test_version.py",))
+        by_image = run.by_image(farm)
+    assert {(r["app"], r["outcome"]) for r in by_image["redmi-note3-in"]} >= {("Word", "failed")}
+    assert ("Word", "passed") in {(r["app"], r["outcome"]) for r in by_image["twin-fixed"]}
+    results = [json.loads(p.read_text()) for p in run.results_dir.glob("*-result.json")]
+    assert len(results) == 10
+    assert len({r["historyId"] for r in results}) == 10
+    assert run.returncode == 1
+
+
+def _image(name: str) -> dict:
+    import yaml
+
+    return yaml.safe_load((ROOT / "virtual_device" / "images" / f"{name}.yaml").read_text())
