@@ -126,9 +126,15 @@ def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, Locations
         raise ProfileError(f"invalid YAML: {problem}", path=path, line=line, hint=hint) from None
     except yaml.YAMLError as exc:
         raise ProfileError(f"invalid YAML: {exc}", path=path) from None
+    except RecursionError:
+        raise ProfileError("the document is nested too deeply", path=path,
+                           hint="a profile needs a few levels of nesting; remove the runaway brackets") from None
     locs = Locations()
     if node is not None:
-        _walk(node, (), locs)
+        try:
+            _walk(node, (), locs)
+        except RecursionError:
+            raise ProfileError("the document is nested too deeply", path=path) from None
     return data, locs
 
 

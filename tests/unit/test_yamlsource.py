@@ -36,3 +36,8 @@ def test_alias_bomb_is_refused_quickly():
 def test_small_anchors_still_work():
     data, _ = load_yaml("p.yaml", "base: &b {x: 1}\nother: *b\n")
     assert data["other"] == {"x": 1}
+
+
+def test_runaway_nesting_is_an_error_not_a_traceback():
+    with pytest.raises(ProfileError, match="nested too deeply"):
+        load_yaml("deep.yaml", "deep: " + "[" * 5000 + "]" * 5000 + "\n")
