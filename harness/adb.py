@@ -16,9 +16,9 @@ server (a farm host given as ``host:port``), no module globals, no implicit "onl
   fall back to v1 with adbutils' ``X4EXIT`` marker, whose absence is detected the same way.
 * adbutils exceptions are translated into the one hierarchy of :mod:`harness.errors`; nothing here
   raises an adbutils type.
-* The harness never kills the adb server, never disconnects devices and never starts a server on a
-  remote host: :meth:`AdbServerLink.probe` checks reachability itself because adbutils would
-  otherwise run ``adb start-server`` locally when a connection fails.
+* The harness never kills the adb server, never disconnects devices and never starts a server:
+  adbutils would run ``adb start-server`` locally whenever a connection fails (even for a remote
+  farm host whose server died mid-run); :class:`NoAutostartClient` connects without that fallback.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import adbutils
-from adbutils import AdbClient, AdbDevice
+from adbutils import AdbClient, AdbConnection, AdbDevice
 from adbutils.errors import AdbConnectionError
 
 from harness.errors import AdbError, AdbServerError, AdbTimeout, DeviceUnavailable, UsageError
@@ -137,6 +137,38 @@ class ShellScript:
     def render(self) -> str:
         """The script, commands joined with ``; ``."""
         return "; ".join(self.parts)
+
+
+class NoAutostartConnection(AdbConnection):
+    """An adbutils connection that never runs ``adb start-server``.
+
+    adbutils 2.12.0 answers any failed connect by running ``adb start-server`` on the LOCAL default
+    port (5037) and trying again (``AdbConnection._safe_connect``). For a farm host whose server died,
+    that would start a stray local server and point the harness at the wrong devices. Here a failed
+    connect raises (adbutils' AdbTimeout / AdbConnectionError), which :func:`_translate` reports.
+    """
+
+    def _safe_connect(self) -> socket.socket:
+        return self._create_socket()
+
+
+class NoAutostartClient(AdbClient):
+    """:class:`adbutils.AdbClient` whose connections never start a server (:class:`NoAutostartConnection`).
+
+    Use it for every adb server the harness or its tools talk to.
+    """
+
+    def __init__(self, host: str, port: int, socket_timeout: float | None = None) -> None:
+        super().__init__(host=host, port=port, socket_timeout=socket_timeout)
+        self._default_timeout = socket_timeout
+
+    def make_connection(self, timeout: float | None = None) -> AdbConnection:
+        """A connection to the server with ``timeout`` (s) on every read; raises instead of starting a server."""
+        conn = NoAutostartConnection(self.host, self.port)
+        timeout = timeout or self._default_timeout
+        if timeout:
+            conn.conn.settimeout(timeout)
+        return conn
 
 
 def _translate(exc: BaseException, *, serial: str | None, command: str, timeout: float) -> Exception:
@@ -245,7 +277,7 @@ class AdbServerLink:
         self.address = address
         self.timeout = timeout
         self.command_timeout = command_timeout
-        self._client = AdbClient(host=address.host, port=address.port, socket_timeout=timeout)
+        self._client = NoAutostartClient(address.host, address.port, socket_timeout=timeout)
 
     def probe(self) -> None:
         """Raise :class:`~harness.errors.AdbServerError` unless something listens at the address.

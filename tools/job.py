@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -108,9 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     records = REPORTS / "records.jsonl"
     if records.exists():
         records.unlink()  # one run's records; history lives in the Allure report's history
-    for stale in ("compliance.md", "compliance.html", "compliance.json", "junit.xml"):
+    # nothing of an earlier run may pass for this run's result (Allure history lives in reports/history)
+    for stale in ("compliance.md", "compliance.html", "compliance.json", "junit.xml", "allure-report-single.html"):
         with contextlib.suppress(FileNotFoundError):
             (REPORTS / stale).unlink()
+    for stale_dir in ("allure-report", "screenshots"):
+        shutil.rmtree(REPORTS / stale_dir, ignore_errors=True)
 
     use_farm = args.farm == "always" or (args.farm == "auto" and not args.adb_server
                                          and not _local_server_has_devices())
@@ -156,5 +160,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return rc
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    """SIGTERM (a cancelled CI job): unwind like Ctrl-C so the farm and its private adb server are stopped."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted: the virtual farm and its adb server were stopped; no report was built",
+              file=sys.stderr)
+        sys.exit(130)

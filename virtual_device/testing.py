@@ -26,6 +26,7 @@ from typing import Any
 
 import adbutils
 
+from harness.adb import NoAutostartClient
 from harness.errors import AdbError, AdbTimeout, DeviceUnavailable
 from virtual_device.farm import VirtualFarm
 from virtual_device.server import DeviceServer, VirtualDevice, forbidden_port
@@ -74,7 +75,8 @@ class AdbServer:
             raise ValueError(f"adb server port {port} is reserved (5037, 5554-5585); pick another")
         self.port = port or free_port()
         self.home: Path | None = None
-        self.client = adbutils.AdbClient(host="127.0.0.1", port=self.port, socket_timeout=ADB_CALL_TIMEOUT_S)
+        # never adbutils' plain client: on a failed connect it runs `adb start-server` on the default port
+        self.client = NoAutostartClient("127.0.0.1", self.port, socket_timeout=ADB_CALL_TIMEOUT_S)
         self._started = False
 
     @property
