@@ -87,8 +87,8 @@ class Device:
                     props = parse_getprop(result.stdout)
                     self._facts = DeviceFacts.from_props(props, region_override=self.region_override)
                 except ParseError as exc:
-                    raise ParseError(exc.args[0] if exc.args else str(exc), command="getprop", serial=self.serial,
-                                     excerpt=result.stdout[:300]) from None
+                    raise exc.with_context(command="getprop", serial=self.serial,
+                                           excerpt=result.stdout[:300]) from None
                 self.log.info("facts: %s sdk=%s region=%s", self._facts.model, self._facts.sdk,
                               self._facts.region.region)
             return self._facts

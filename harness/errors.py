@@ -103,6 +103,7 @@ class ParseError(DeviceError):
     """A device's command output could not be parsed; ``command`` names the command that produced it."""
 
     def __init__(self, message: str, *, command: str, serial: str | None = None, excerpt: str | None = None) -> None:
+        self.detail = message
         self.command = command
         self.excerpt = excerpt
         text = f"cannot parse output of `{command}`: {message}"
@@ -110,6 +111,16 @@ class ParseError(DeviceError):
             shown = " ".join(excerpt.strip().split())
             text += f" (device printed: {shown[:160]!r}{'…' if len(shown) > 160 else ''})"
         super().__init__(text, serial=serial)
+
+
+    def with_context(self, *, command: str | None = None, serial: str | None = None,
+                     excerpt: str | None = None) -> ParseError:
+        """The same parse failure with the device's serial, the exact command and its output added.
+
+        For callers that run a command and parse it with a device-agnostic parser.
+        """
+        return ParseError(self.detail, command=command or self.command, serial=serial or self.serial,
+                          excerpt=excerpt if excerpt is not None else self.excerpt)
 
 
 class LaunchInfraError(DeviceError):

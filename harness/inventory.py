@@ -211,8 +211,8 @@ def parse_inventory(output: str, packages: Sequence[str], nonce: str, *, serial:
     try:
         listed = {e.package: e for e in parse_pm_list_packages(list_text)}
     except ParseError as exc:
-        raise ParseError(str(exc), command="pm list packages -f --user 0", serial=serial,
-                         excerpt=list_text[:300]) from None
+        raise exc.with_context(command="pm list packages -f --user 0", serial=serial,
+                               excerpt=list_text[:300]) from None
     list_lines = {ln.split("=", 1)[-1].split()[0]: ln.strip() for ln in list_text.splitlines() if "=" in ln}
     states: dict[str, PackageState] = {}
     for pkg in packages:
@@ -223,8 +223,7 @@ def parse_inventory(output: str, packages: Sequence[str], nonce: str, *, serial:
         try:
             dump = parse_dumpsys_package(text, pkg, user=0, sdk=sdk)
         except ParseError as exc:
-            raise ParseError(exc.args[0] if exc.args else str(exc), command=f"dumpsys package {pkg}",
-                             serial=serial, excerpt=text[:300]) from None
+            raise exc.with_context(command=f"dumpsys package {pkg}", serial=serial, excerpt=text[:300]) from None
         if pkg in listed and not dump.found:
             raise ParseError("`pm list packages --user 0` lists the package but its dumpsys section does not "
                              "describe it", command=f"dumpsys package {pkg}", serial=serial, excerpt=text[:300])

@@ -356,8 +356,8 @@ class LaunchCheck:
             try:
                 comp = parse_resolve_activity(res.output)
             except ParseError as exc:
-                raise ParseError(str(exc), command="cmd package resolve-activity", serial=self.device.serial,
-                                 excerpt=res.output[:300]) from None
+                raise exc.with_context(command="cmd package resolve-activity", serial=self.device.serial,
+                                       excerpt=res.output[:300]) from None
             if comp is None:
                 return None, "cmd package resolve-activity: No activity found", res.output
             pkg, _, cls = comp.partition("/")
@@ -464,8 +464,8 @@ class LaunchCheck:
         try:
             am = parse_am_start(res.output, requested=package)
         except ParseError as exc:
-            raise ParseError(str(exc), command="am start -W", serial=self.device.serial,
-                             excerpt=res.output[:300]) from None
+            raise exc.with_context(command="am start -W", serial=self.device.serial,
+                                   excerpt=res.output[:300]) from None
 
         focus, focused, dialog, dialog_ev, dump = self._wait_focus(package, am)
         texts["window focus"] = dump

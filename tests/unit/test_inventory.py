@@ -101,3 +101,12 @@ def test_partitions_and_data_app():
     assert partition_of(None) is None
     assert is_data_app_path("/system/data-app/Skype/Skype.apk")
     assert not is_data_app_path("/data/app/com.skype.raider-1/base.apk")
+
+
+def test_parse_errors_name_the_command_once():
+    text = f"@@PH:{NONCE}:pm-list@@\ngarbage\x00\x01\n@@PH:{NONCE}:rc:0\n"
+    with pytest.raises(ParseError) as err:
+        parse_inventory(text, [], NONCE, serial="s1")
+    message = str(err.value)
+    assert message.count("cannot parse output of") == 1
+    assert "pm list packages -f --user 0" in message and message.startswith("[s1]")
