@@ -27,9 +27,7 @@ from dataclasses import asdict, dataclass, field
 from harness.adb import CommandResult, DeviceLink, ShellScript
 from harness.errors import ParseError
 from harness.parsers import PackageDump, parse_dumpsys_package, parse_pm_list_packages
-
-PACKAGE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
-"""A Java package name as Android accepts it (PackageParser.validateName)."""
+from harness.profiles.models import is_package_name
 
 DATA_APP_DIRS = ("/system/data-app/", "/product/data-app/", "/vendor/data-app/", "/cust/app/", "/data/miui/app/")
 """Folders of removable preloads (MIUI and others): APKs shipped on the image but not flagged SYSTEM."""
@@ -118,7 +116,7 @@ class Inventory:
 
 def validate_package_name(name: str) -> str:
     """Return ``name`` if it is a valid Java package name; raise ValueError otherwise (never reaches a shell)."""
-    if not isinstance(name, str) or len(name) > 255 or not PACKAGE_NAME_RE.match(name):
+    if not is_package_name(name):
         raise ValueError(f"invalid package name {name!r}")
     return name
 

@@ -66,9 +66,16 @@ def fail(message: str, hint: str | None = None) -> PydanticCustomError:
     return PydanticCustomError(CUSTOM_ERROR, "{message}", {"message": message, "hint": hint})
 
 
+def is_package_name(value: object) -> bool:
+    """True for a Java/Android package name as Android accepts it: ``com.example.app`` (≥ 2 segments of
+    letters, digits and ``_``, each starting with a letter; ≤ 255 chars). The one rule the profiles and the
+    inventory share, so nothing else can reach a device shell."""
+    return isinstance(value, str) and len(value) <= MAX_PACKAGE_LENGTH and _PACKAGE_RE.fullmatch(value) is not None
+
+
 def _check_package(value: str) -> str:
     """Validate a Java/Android package name: ``com.example.app`` (≥ 2 segments, ≤ 255 chars)."""
-    if _PACKAGE_RE.fullmatch(value) and len(value) <= MAX_PACKAGE_LENGTH:
+    if is_package_name(value):
         return value
     example = ("write it like com.example.app: dot-separated segments of letters, digits and _, "
                "each starting with a letter")

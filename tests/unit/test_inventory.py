@@ -40,7 +40,8 @@ def test_script_quotes_and_uses_sdk_flags():
     assert f"echo @@PH:{NONCE}:rc:$?" in old
 
 
-@pytest.mark.parametrize("bad", ["com.a;reboot", "com.a b", "$(id)", "com", "com..a", "1com.a", "com.a\nb"])
+@pytest.mark.parametrize("bad", ["com.a;reboot", "com.a b", "$(id)", "com", "com..a", "1com.a", "com.a\nb",
+                                 "com.a.b\n", "c." + "a" * 254])
 def test_invalid_package_names_never_reach_the_shell(bad):
     with pytest.raises(ValueError):
         validate_package_name(bad)
