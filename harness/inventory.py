@@ -211,7 +211,6 @@ def parse_inventory(output: str, packages: Sequence[str], nonce: str, *, serial:
     except ParseError as exc:
         raise exc.with_context(command="pm list packages -f --user 0", serial=serial,
                                excerpt=list_text[:300]) from None
-    list_lines = {ln.split("=", 1)[-1].split()[0]: ln.strip() for ln in list_text.splitlines() if "=" in ln}
     states: dict[str, PackageState] = {}
     for pkg in packages:
         name = f"dumpsys:{pkg}"
@@ -225,7 +224,7 @@ def parse_inventory(output: str, packages: Sequence[str], nonce: str, *, serial:
         if pkg in listed and not dump.found:
             raise ParseError("`pm list packages --user 0` lists the package but its dumpsys section does not "
                              "describe it", command=f"dumpsys package {pkg}", serial=serial, excerpt=text[:300])
-        states[pkg] = _state_from(pkg, dump, pkg in listed, list_lines.get(pkg))
+        states[pkg] = _state_from(pkg, dump, pkg in listed, listed[pkg].line if pkg in listed else None)
     return Inventory(serial=serial, packages=states, command=command, raw=output)
 
 

@@ -111,3 +111,13 @@ def test_parse_errors_name_the_command_once():
     message = str(err.value)
     assert message.count("cannot parse output of") == 1
     assert "pm list packages -f --user 0" in message and message.startswith("[s1]")
+
+
+def test_pm_list_evidence_line_with_android11_code_path():
+    """Android 11+ code paths contain '=' (`/data/app/~~<base64>==/…`): the evidence line must still be found."""
+    pkg = "com.tekartik.package1"
+    dump = (CORPUS / "dumpsys-package_wearos_updated-vendor-app_com.tekartik.package1.txt").read_text()
+    line = f"package:/data/app/~~GSfSdCYUCkDXHTY6qu0DAw==/{pkg}-fNrHlgqJDWTgDoY2Akzmgw==/base.apk={pkg}"
+    st = parse_inventory(_output(line + "\n", {pkg: dump}), [pkg], NONCE).packages[pkg]
+    assert st.listed
+    assert f"pm list packages --user 0: {line}" in st.evidence
