@@ -24,7 +24,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from harness.errors import ProfileError, ProfileErrors
+from harness.errors import ParseError, ProfileError, ProfileErrors
+from harness.parsers.getprop import parse_getprop  # the harness's parser reads dumps for images too
 from harness.yamlsource import Locations, load_yaml, validation_errors
 
 #: Directory holding the shipped seed images.
@@ -32,7 +33,6 @@ IMAGES_DIR = Path(__file__).resolve().parent / "images"
 
 _PKG_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$|^android$")
 _CLASS_RE = re.compile(r"^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)+$")
-_GETPROP_RE = re.compile(r"^\[(?P<key>[^\]]*)\]: \[(?P<value>.*)\]$")
 
 #: props every image must end up with (after ``props_from`` is merged), with the reason.
 REQUIRED_PROPS = {
@@ -230,34 +230,6 @@ class Image(_Strict):
 
 # -- getprop dumps ---------------------------------------------------------------------------------------------
 
-def parse_getprop(text: str) -> dict[str, str]:
-    """Parse ``adb shell getprop`` output into ``{key: value}``.
-
-    Handles CRLF (Windows captures, corpus ``getprop_android15_hyperos2_xiaomi14_crlf.txt``), a UTF-8 BOM, and
-    values that span lines (a value's continuation lines are joined with ``\\n``). Lines that are not
-    ``[k]: [v]`` outside a multi-line value are ignored.
-    """
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    props: dict[str, str] = {}
-    pending: tuple[str, list[str]] | None = None
-    for line in text.split("\n"):
-        if pending is not None:
-            pending[1].append(line)
-            if line.endswith("]"):
-                joined = "\n".join(pending[1])
-                props[pending[0]] = joined[:-1]
-                pending = None
-            continue
-        m = _GETPROP_RE.match(line)
-        if m:
-            props[m.group("key")] = m.group("value")
-            continue
-        start = re.match(r"^\[(?P<key>[^\]]*)\]: \[(?P<rest>.*)$", line)
-        if start:
-            pending = (start.group("key"), [start.group("rest")])
-    return props
-
-
 def import_getprop(path: str | Path) -> dict[str, str]:
     """Read a getprop dump file (UTF-8, CRLF-safe) into ``{key: value}``; ImageError if unreadable or empty."""
     p = Path(path)
@@ -265,11 +237,12 @@ def import_getprop(path: str | Path) -> dict[str, str]:
         text = p.read_bytes().decode("utf-8", errors="replace")
     except OSError as exc:
         raise ImageError(f"cannot read getprop dump: {exc.strerror}", path=str(p), hint="check the path") from None
-    props = parse_getprop(text)
-    if not props:
-        raise ImageError("no `[key]: [value]` lines found", path=str(p),
-                         hint="capture it with `adb shell getprop > dump.txt`")
-    return props
+    try:
+        return parse_getprop(text)
+    except ParseError as exc:
+        # the parser says either "no '[key]: [value]' line found" or that the last value is never closed
+        what = "no `[key]: [value]` lines found" if not exc.detail.startswith("value of") else exc.detail
+        raise ImageError(what, path=str(p), hint="capture it with `adb shell getprop > dump.txt`") from None
 
 
 def write_image_props(image_path: str | Path, dump_path: str | Path) -> dict[str, str]:
