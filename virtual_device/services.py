@@ -153,15 +153,22 @@ async def _hold(result: Any, stream: Stream, write: Callable[[int, bytes], Await
 
 async def shell_v1(device: VirtualDevice, stream: Stream, cmdline: str) -> None:
     """``shell:<cmd>``: write stdout+stderr merged in order; the caller's CLSE marks the end (no exit code)."""
-    result = await _execute(device, stream, cmdline, _merged)
+    await _raw_service(device, stream, cmdline, stdout_only=False)
+
+
+async def _raw_service(device: VirtualDevice, stream: Stream, cmdline: str, *, stdout_only: bool) -> None:
+    """The raw (unframed) services: ``shell:`` (stdout+stderr merged) and ``exec:`` (stdout only)."""
+    select = _stdout if stdout_only else _merged
+    result = await _execute(device, stream, cmdline, select)
     if result is None:
         return
-    out = _merged(result)
+    out = select(result)
     if out:
         await stream.write(out)
 
-    async def write(_fd: int, data: bytes) -> None:
-        await stream.write(data)
+    async def write(fd: int, data: bytes) -> None:
+        if fd == 1 or not stdout_only:
+            await stream.write(data)
 
     await _hold(result, stream, write)
 
@@ -224,18 +231,7 @@ async def _v2_stdin(stream: Stream, stdin: asyncio.StreamReader) -> None:
 
 async def exec_service(device: VirtualDevice, stream: Stream, cmdline: str) -> None:
     """``exec:<cmd>``: raw stdout only (``adb exec-out``); stderr is discarded."""
-    result = await _execute(device, stream, cmdline, _stdout)
-    if result is None:
-        return
-    out = _stdout(result)
-    if out:
-        await stream.write(out)
-
-    async def write(fd: int, data: bytes) -> None:
-        if fd == 1:
-            await stream.write(data)
-
-    await _hold(result, stream, write)
+    await _raw_service(device, stream, cmdline, stdout_only=True)
 
 
 # -- sync --------------------------------------------------------------------------------------------------------

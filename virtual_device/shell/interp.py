@@ -106,6 +106,16 @@ def _lex(line: str) -> list[tuple[str, object]]:
             return None, j + 1
         return Var(line[j + 1:k]), k
 
+    def take_dollar(j: int) -> int:
+        # line[j] == "$": a variable becomes its own word part, a lone "$" stays text; returns the next index
+        var, after = read_var(j)
+        if var is None:
+            buf.append("$")
+        else:
+            flush_buf()
+            cur.append(var)
+        return after
+
     while i < n:
         c = line[i]
         if c in " \t":
@@ -139,13 +149,7 @@ def _lex(line: str) -> list[tuple[str, object]]:
                     buf.append(line[i + 1])
                     i += 2
                 elif c == "$":
-                    var, i2 = read_var(i)
-                    if var is None:
-                        buf.append("$")
-                    else:
-                        flush_buf()
-                        cur.append(var)
-                    i = i2
+                    i = take_dollar(i)
                 elif c == "`":
                     raise ShellSyntaxError("`...` command substitution is unsupported by the virtual device")
                 else:
@@ -161,13 +165,7 @@ def _lex(line: str) -> list[tuple[str, object]]:
                 i += 1
         elif c == "$":
             in_word = True
-            var, i2 = read_var(i)
-            if var is None:
-                buf.append("$")
-            else:
-                flush_buf()
-                cur.append(var)
-            i = i2
+            i = take_dollar(i)
         elif c == "`":
             raise ShellSyntaxError("`...` command substitution is unsupported by the virtual device")
         elif c in ";&|":
