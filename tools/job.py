@@ -22,7 +22,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -35,11 +34,6 @@ REPORTS = ROOT / "reports"
 
 def _local_server_has_devices() -> bool:
     """True when an adb server answers on 127.0.0.1:5037 and lists a device (never starts one)."""
-    try:
-        with socket.create_connection(("127.0.0.1", 5037), timeout=1.0):
-            pass
-    except OSError:
-        return False
     from harness.adb import AdbServerLink, ServerAddress
 
     try:
