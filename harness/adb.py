@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import adbutils
 from adbutils import AdbClient, AdbConnection, AdbDevice
 from adbutils.errors import AdbConnectionError
+from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_exponential
 
 from harness.errors import AdbError, AdbServerError, AdbTimeout, DeviceUnavailable, UsageError
 
@@ -151,6 +152,23 @@ class NoAutostartConnection(AdbConnection):
     def _safe_connect(self) -> socket.socket:
         return self._create_socket()
 
+    def close(self) -> None:
+        """Close without adbutils' fixed 10 ms sleep after ``shutdown(SHUT_WR)``.
+
+        The harness reads every answer to its end (the shell v2 exit packet, a host reply) before closing, so
+        nothing is left for the sleep to let through; the sleep was two thirds of a device round trip on a
+        fast link (issue: farm-scale runs).
+        """
+        sock = self._AdbConnection__conn  # type: ignore[attr-defined]  # adbutils keeps it name-mangled
+        if sock is None:
+            return
+        try:
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        sock.close()
+        self._AdbConnection__conn = None
+
 
 class NoAutostartClient(AdbClient):
     """:class:`adbutils.AdbClient` whose connections never start a server (:class:`NoAutostartConnection`).
@@ -227,6 +245,30 @@ class DeviceLink:
                 return c.read_string_block()
         except Exception as exc:  # noqa: BLE001 - translated below
             raise _translate(exc, serial=self.serial, command="get-state", timeout=timeout) from None
+
+    def wait_for_device(self, timeout: float) -> float | None:
+        """Wait until the adb server lists this device in state ``device`` again (``adb wait-for-device``).
+
+        Polls ``host-serial:<serial>:get-state`` with a backoff from 0.25 s to 2 s (tenacity), each poll bounded
+        by its own timeout. Returns the seconds waited, or None when the device was not back within ``timeout``
+        seconds. Never raises for an absent or offline device; that is what it waits through.
+        """
+        start = time.monotonic()
+
+        def poll() -> str:
+            try:
+                return self.state(timeout=min(5.0, max(0.5, timeout)))
+            except (DeviceUnavailable, AdbError) as exc:
+                return f"unavailable: {exc}"
+
+        retrying = Retrying(stop=stop_after_delay(max(0.0, timeout)),
+                            wait=wait_exponential(multiplier=0.25, min=0.25, max=2.0),
+                            retry=retry_if_result(lambda state: state != "device"), reraise=True)
+        try:
+            retrying(poll)
+        except RetryError:
+            return None
+        return time.monotonic() - start
 
     def shell(self, argv: Sequence[str] | ShellScript, *, timeout: float | None = None) -> CommandResult:
         """Run one command (argv list, each argument quoted) or a :class:`ShellScript`.

@@ -1,73 +1,53 @@
-"""Fixtures of the launch suite: one uiautomator2 driver per device per session, and the launch check.
+"""The launch suite's device work: one launch job per launch test, on the device's worker thread.
 
-Registered through the root ``conftest.py`` (``pytest_plugins``). Per-session state lives in the session-scoped
-``ui_drivers`` fixture (a dict serial → :class:`~harness.uidriver.UiDriver`), so uiautomator2 is set up once
-per device per pytest process (with pytest-xdist: once per device per worker; group a device's tests on one
-worker, e.g. ``--dist loadgroup``, because two processes on one device conflict, notes uiautomator2 §5.1-6).
+Registered through the root ``conftest.py`` (``pytest_plugins``). The launch runs on the device's
+:class:`~harness.workers.DeviceWorker` (:mod:`harness.plugin.farm`), so the launches of different devices
+overlap while one device launches one app at a time, in test order. The device's uiautomator2 driver is a
+service of that worker: created on the first launch, reset when the device dropped and came back, and closed
+(its server stopped) when the run ends. A launch's device or uiautomator2 fault is raised in the test's
+*setup* (pytest error, Allure broken), never as a failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from harness.launch import LaunchCheck, LaunchReport, launch_precondition
+from harness.plugin.farm import WorkSpec, device_work, wait_for_work
+from harness.plugin.session import AppCase
 from harness.uidriver import UiDriver
+from harness.workers import DeviceWorker
+
+UI_SERVICE = "uiautomator2"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each launch test ``xdist_group(<serial>)`` so ``-n N --dist loadgroup`` keeps a device on one worker
-    (a uiautomator2 server per device and process; two processes on one device conflict)."""
-    for item in items:
-        marker = item.get_closest_marker("check")
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        case = params.get("app_case")
-        if marker is not None and marker.args[:1] == ("launch",) and case is not None:
-            item.add_marker(pytest.mark.xdist_group(name=case.device_case.serial))
+@device_work("launch_report")
+def launch_work(item: pytest.Item, case: AppCase, worker: DeviceWorker) -> WorkSpec:
+    """One launch of this test's app (after the device's inventory, which says whether the launch applies)."""
+    req = case.requirement
+    packages = tuple(case.device_case.all_packages())
+    device = worker.device
 
+    def run() -> LaunchReport | None:
+        state = device.inventory(packages).packages[req.package]
+        if launch_precondition(req, state) is not None:
+            return None
+        driver = worker.service(UI_SERVICE, lambda: UiDriver(device))
+        spec = req.launch
+        first = spec.first_screen if spec else None
+        return LaunchCheck(device, driver).run(req.package, req.name, activity=req.launcher_activity,
+                                               limit_ms=spec.cold_start_ms if spec else None,
+                                               first_text=first.text if first else None,
+                                               first_resource_id=first.resource_id if first else None)
 
-@pytest.fixture(scope="session")
-def ui_drivers() -> Iterator[dict[str, UiDriver]]:
-    """serial → UiDriver for this session; each driver stops the uiautomator2 server it started at the end."""
-    drivers: dict[str, UiDriver] = {}
-    yield drivers
-    for driver in drivers.values():
-        driver.close()
-
-
-@pytest.fixture
-def ui_driver(app_case, ui_drivers: dict[str, UiDriver]) -> UiDriver:  # noqa: ANN001 - AppCase
-    """The uiautomator2 driver of this test's device (created on first use, connected lazily)."""
-    device = app_case.device_case.device
-    assert device is not None
-    driver = ui_drivers.get(device.serial)
-    if driver is None or driver.device is not device:
-        driver = ui_drivers[device.serial] = UiDriver(device)
-    return driver
+    return ("launch", item.nodeid), f"launch {req.name}", run
 
 
 @pytest.fixture
-def launch_check(app_case, ui_driver: UiDriver) -> LaunchCheck:  # noqa: ANN001 - AppCase
-    """A :class:`~harness.launch.LaunchCheck` over this test's device and its uiautomator2 driver."""
-    device = app_case.device_case.device
-    assert device is not None
-    return LaunchCheck(device, ui_driver)
+def launch_report(request: pytest.FixtureRequest, app_case: AppCase) -> LaunchReport | None:
+    """This test's launch, run on the device's worker (in setup: a device fault is an *error*, not a failure).
 
-
-@pytest.fixture
-def launch_report(app_case, package_state, launch_check: LaunchCheck) -> LaunchReport | None:  # noqa: ANN001
-    """Launch this test's app (in setup, so a device or uiautomator2 fault is a pytest *error*, not a failure).
-
-    None when the launch does not apply (app not required here, not installed or disabled: the
-    presence / enabled checks report those); the test then skips with the precondition's reason.
+    None when the launch does not apply (app not required here, not installed or disabled: the presence /
+    enabled checks report those); the test then skips with the precondition's reason.
     """
-    req = app_case.requirement
-    if launch_precondition(req, package_state) is not None:
-        return None
-    spec = req.launch
-    first = spec.first_screen if spec else None
-    return launch_check.run(req.package, req.name, activity=req.launcher_activity,
-                            limit_ms=spec.cold_start_ms if spec else None,
-                            first_text=first.text if first else None,
-                            first_resource_id=first.resource_id if first else None)
+    return wait_for_work(request, "launch_report")

@@ -24,7 +24,9 @@ import allure
 import pytest
 
 from harness.errors import Error, ProfileErrors, ProfileMatchError
+from harness.plugin.farm import FarmPlugin, check_options, job_record_fields
 from harness.plugin.outcome import VERDICT_KEY, Expect, category_name, classify, infra_category
+from harness.plugin.scheduling import DeviceScheduling
 from harness.plugin.session import (
     ALL,
     AppCase,
@@ -95,6 +97,9 @@ def run_context(config: pytest.Config) -> RunContext:
     timeout = config.getoption("adb_timeout")
     if not math.isfinite(timeout) or timeout <= 0:
         return _stop(config, f"--adb-timeout {timeout!r}: expected a positive number of seconds, e.g. 30", 4)
+    problem = check_options(config)
+    if problem is not None:
+        return _stop(config, problem, 4)
     try:
         profiles = load_profiles(config.getoption("profiles") or None)
     except ProfileErrors as exc:
@@ -187,6 +192,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the ``check`` marker; open the records file (controller process only)."""
     config.addinivalue_line("markers", "check(name): which compliance check a suite test performs")
     config.stash[RECORDS_KEY] = []
+    config.pluginmanager.register(FarmPlugin(config, lambda: config.stash.get(CONTEXT_KEY, None)),
+                                  "preload-harness-farm")
     if not _is_worker(config):
         config.pluginmanager.register(_Recorder(config), "preload-harness-recorder")
         if config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", None):
@@ -221,6 +228,20 @@ class _XdistController:
             run_context(self.config)
             _exit_if_fatal(self.config)
 
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log):  # noqa: ANN001, ANN201
+        """Device affinity whatever ``--dist`` says: each device's tests run in one worker process."""
+        if not is_compliance_run(config):
+            return None
+        ctx = run_context(config)
+        farm = config.pluginmanager.get_plugin("preload-harness-farm")
+        tr = config.pluginmanager.get_plugin("terminalreporter")
+        dist = config.getoption("dist", "load")
+        if tr is not None and dist not in ("load", "no"):
+            tr.write_line(f"preload-harness: --dist {dist} replaced by device scheduling "
+                          "(every test of a device runs in one worker process)")
+        return DeviceScheduling(config, log, [d.id for d in ctx.devices],
+                                on_schedule=farm.on_schedule if farm is not None else None)
+
     def pytest_configure_node(self, node) -> None:  # noqa: ANN001 - xdist WorkerController
         """Send the discovered run context (or the fatal stop) to a starting worker."""
         if not is_compliance_run(self.config):
@@ -252,6 +273,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
         tag = f"[{verdict.category}] " if verdict.category else ""
         data.update(category=category_name(verdict.category), expected=verdict.expected,
                     found=verdict.found, reason=tag + verdict.reason)
+    if call.when == "teardown":
+        data.update(job_record_fields(item))
     if call.excinfo is not None and kind != "skipped":
         data["error"] = " ".join(str(call.excinfo.value).split())[:500]
     elif report.skipped and isinstance(report.longrepr, tuple):
@@ -280,8 +303,9 @@ def _merge(phases: list[dict]) -> dict | None:
             reason = p["reason"]
     if outcome == "failed" and category is None:
         category = next((p.get("category") for p in phases if p.get("category")), None)
+    work = {k: p[k] for p in phases for k in ("device_s", "recovered_after_s") if k in p}
     return {**meta, "outcome": outcome, "category": category, "reason": reason[:500],
-            "expected": expected, "found": found}
+            "expected": expected, "found": found, **work}
 
 
 class _Recorder:
@@ -393,15 +417,6 @@ def device_ready(device_case: DeviceCase) -> DeviceCase:
     if device_case.problem is not None:
         raise device_case.problem
     return device_case
-
-
-@pytest.fixture
-def package_state(app_case: AppCase):  # noqa: ANN201 - returns harness.inventory.PackageState
-    """The observed state of this test's package (from the device's one-round-trip inventory)."""
-    device = app_case.device_case.device
-    assert device is not None
-    inventory = device.inventory(app_case.device_case.all_packages())
-    return inventory.packages[app_case.requirement.package]
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ device-level test reports the problem as an error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -70,9 +71,12 @@ class DeviceCase:
 
     @property
     def id(self) -> str:
-        """Readable, run-stable pytest id: ``MI_5-8c2b2ca4`` (model and ro.serialno)."""
-        model = (self.model or "unknown").replace(" ", "_")
-        return f"{model}-{self.device_serial}"
+        """Readable, run-stable pytest id: ``MI_5-8c2b2ca4`` (model and ro.serialno).
+
+        ASCII letters, digits and ``._:@/+-`` only (anything else becomes ``_``): device text never reaches a
+        test id raw, pytest never escapes it, and the xdist device scheduler can find the device in the id.
+        """
+        return safe_id(f"{self.model or 'unknown'}-{self.device_serial}")
 
     def __repr__(self) -> str:
         return self.id
@@ -80,6 +84,14 @@ class DeviceCase:
     def all_packages(self) -> list[str]:
         """Every package this device's requirements name (for the one-round-trip inventory)."""
         return sorted({r.package for r in self.requirements})
+
+
+_UNSAFE_ID_RE = re.compile(r"[^A-Za-z0-9._:@/+-]")
+
+
+def safe_id(text: str) -> str:
+    """``text`` with every character outside ``[A-Za-z0-9._:@/+-]`` replaced by ``_`` (spaces included)."""
+    return _UNSAFE_ID_RE.sub("_", text)[:200] or "_"
 
 
 def mark_shared_serialnos(cases: Sequence[DeviceCase]) -> None:

@@ -65,7 +65,12 @@ class Record(BaseModel):
         reason: one line saying why (the failure message, or what passed).
         expected: what the contract wants, as text, or None.
         found: what the device has, as text, or None.
-        duration_s: test duration in seconds.
+        duration_s: test duration in seconds: its host time plus the device work it rests on, without the time
+            it waited for its device's turn.
+        device_s: seconds of device work charged to this test (its launch; the device's inventory, which all its
+            package checks share, is charged to the first of them only), or None.
+        recovered_after_s: the device dropped during that work and came back after this many seconds; the work
+            ran again (once). None when nothing dropped.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore", protected_namespaces=())
@@ -89,6 +94,8 @@ class Record(BaseModel):
     expected: str | None = None
     found: str | None = None
     duration_s: float = 0.0
+    device_s: float | None = None
+    recovered_after_s: float | None = None
 
     @property
     def column(self) -> str:
