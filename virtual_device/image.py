@@ -73,6 +73,9 @@ class Behaviour(_Strict):
 
     latency_ms: float = Field(0, ge=0)
     offline_after: int | None = Field(None, ge=0)
+    back_after_s: float | None = Field(None, gt=0, le=600)
+    """With ``offline_after``: the device comes back (accepts connections again) this many seconds after it
+    dropped, once; without it the device stays away."""
     hang_on: str | None = None
     refuse_auth: bool = False
 

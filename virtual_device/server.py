@@ -44,13 +44,16 @@ def forbidden_port(port: int) -> bool:
 class Behaviour:
     """Fault injection read from ``image.behaviour`` (vd-interface.md): see services.py for their effect.
 
-    latency_ms: added before each shell/exec answer; offline_after: number of shell/exec commands answered before the
-    device drops off (None = never); hang_on: substring of a command line that is accepted and never answered;
-    refuse_auth: answer CNXN with AUTH tokens forever (adb shows ``unauthorized``).
+    latency_ms: added before each shell/exec answer; offline_after: number of shell/exec commands answered before
+    the device drops off (None = never); back_after_s: with offline_after, the device accepts connections again
+    this many seconds after the drop (a transient loss, once; None = it stays away); hang_on: substring of a
+    command line that is accepted and never answered; refuse_auth: answer CNXN with AUTH tokens forever (adb
+    shows ``unauthorized``).
     """
 
     latency_ms: float = 0.0
     offline_after: int | None = None
+    back_after_s: float | None = None
     hang_on: str | None = None
     refuse_auth: bool = False
 
@@ -62,6 +65,7 @@ class Behaviour:
             return cls()
         return cls(latency_ms=float(getattr(beh, "latency_ms", 0) or 0),
                    offline_after=getattr(beh, "offline_after", None),
+                   back_after_s=getattr(beh, "back_after_s", None),
                    hang_on=getattr(beh, "hang_on", None) or None,
                    refuse_auth=bool(getattr(beh, "refuse_auth", False)))
 
@@ -75,7 +79,8 @@ class VirtualDevice:
         port: TCP port on 127.0.0.1 (0 until started); ``serial`` is ``127.0.0.1:<port>`` as adb names it.
         behaviour: the :class:`Behaviour` in force (may be replaced by tests).
         commands: number of shell/exec commands received (offline_after counts these).
-        offline: once True the device refuses every connection (it never comes back).
+        offline: while True the device refuses every connection (it comes back only with ``back_after_s``).
+        drops: how many times the device dropped off (``offline_after`` fires once when ``back_after_s`` is set).
         services_log: every OPEN service string received, in order (tests assert on it).
     """
 
@@ -86,6 +91,7 @@ class VirtualDevice:
         self.port = 0
         self.commands = 0
         self.offline = False
+        self.drops = 0
         self.services_log: list[str] = []
         self.connections: set[DeviceConnection] = set()
         self._server: asyncio.base_events.Server | None = None
@@ -127,9 +133,17 @@ class VirtualDevice:
             conn.drop()
 
     def go_offline(self) -> None:
-        """Drop every connection and refuse all later ones: the device stays ``offline`` (then disappears)."""
+        """Drop every connection and refuse all later ones: the device stays ``offline`` (then disappears),
+        unless ``behaviour.back_after_s`` brings it back (call on the device's event loop)."""
         self.offline = True
+        self.drops += 1
         self.drop_connections()
+        if self.behaviour.back_after_s is not None:
+            asyncio.get_running_loop().call_later(self.behaviour.back_after_s, self.come_back)
+
+    def come_back(self) -> None:
+        """Accept connections again (the adb server reconnects within its retry interval, 0.25 to 3 s)."""
+        self.offline = False
 
     async def _handle_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.offline:

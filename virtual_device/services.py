@@ -21,7 +21,8 @@ replaces the exit code.
 
 Device behaviours (``image.behaviour``) are applied here, per shell/exec command: ``latency_ms`` before the answer,
 ``hang_on`` (accept, never answer), ``offline_after`` (the N+1-th command gets half its output, then the device drops
-the TCP connection and refuses every reconnection).
+the TCP connection and refuses every reconnection; with ``back_after_s`` it accepts connections again that many
+seconds later, and does not drop a second time).
 """
 
 from __future__ import annotations
@@ -123,7 +124,8 @@ async def _execute(device: VirtualDevice, stream: Stream, cmdline: str,
     except Exception as exc:  # report interpreter bugs to the client instead of hanging it
         log.exception("shell.run(%r) failed", cmdline)
         return _Fallback([(2, f"virtual_device: internal error: {exc!r}\n".encode())], 255)
-    if beh.offline_after is not None and device.commands > beh.offline_after:
+    transient_done = beh.back_after_s is not None and device.drops > 0
+    if beh.offline_after is not None and device.commands > beh.offline_after and not transient_done:
         out = encode(result)
         with contextlib.suppress(ConnectionError):
             if len(out) > 1:

@@ -25,12 +25,12 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
-import allure
 import pytest
 
 from harness.plugin.progress import Progress
 from harness.plugin.scheduling import assign_units, device_key, worker_index
 from harness.plugin.session import AppCase, DeviceCase, RunContext
+from harness.reporting.allure_results import annotate
 from harness.workers import DEFAULT_DEVICE_WAIT_S, DeviceWorker, Job, WorkerPool
 
 WorkSpec = tuple[Hashable, str, Callable[[], Any]]
@@ -233,19 +233,15 @@ class FarmPlugin:
 
     def _allure_window(self, item: pytest.Item) -> None:
         jobs = [j for j in item_jobs(item) if j.started is not None and j.finished is not None]
-        listener = self.config.pluginmanager.get_plugin("allure_listener")
-        if not jobs or listener is None:
+        if not jobs:
             return
-        result = listener.allure_logger.get_test(None)
-        if result is None:
-            return
-        result.start = int(min(j.started for j in jobs) * 1000)  # type: ignore[type-var]
-        result.stop = int(max(j.finished for j in jobs) * 1000)  # type: ignore[type-var]
         work = "; ".join(
             f"{j.label} {1000 * (j.duration_s or 0):.0f} ms"
             + (f" (rerun after the device was away {j.recovered_after_s:.1f} s)" if j.recovered_after_s else "")
             for j in jobs)
-        allure.dynamic.parameter("device work", work, excluded=True)
+        annotate(self.config, parameters=[("device work", work, True)],
+                 start_ms=int(min(j.started or 0.0 for j in jobs) * 1000),
+                 stop_ms=int(max(j.finished or 0.0 for j in jobs) * 1000))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Count a finished test toward its device's progress (in the process that ran it, or the controller)."""

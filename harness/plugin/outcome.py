@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import allure
@@ -18,6 +18,7 @@ import pytest
 from harness import errors
 from harness.checks import Verdict
 from harness.reporting.allure_env import INFRA_CATEGORIES, PRODUCT_CATEGORIES
+from harness.reporting.allure_results import annotate
 
 VERDICT_KEY = pytest.StashKey[Verdict]()
 
@@ -41,25 +42,30 @@ def infra_category(exc: BaseException) -> str:
 
 
 class Expect:
-    """Callable bound to one test: ``expect(verdict, attachments={...})``."""
+    """Callable that judges the running test: ``expect(verdict, attachments={...})``.
 
-    def __init__(self, node: pytest.Item, device: str, subject: str | None) -> None:
-        self._node = node
-        self._device = device
-        self._subject = subject
+    ``current()`` returns the running pytest item; ``describe(item)`` returns ``(device label, subject or None,
+    default attachments)`` for it (the plugin attaches a package's ``dumpsys`` section this way).
+    """
+
+    def __init__(self, current: Callable[[], pytest.Item],
+                 describe: Callable[[pytest.Item], tuple[str, str | None, Mapping[str, str]]]) -> None:
+        self._current = current
+        self._describe = describe
 
     def __call__(self, verdict: Verdict, *, attachments: Mapping[str, str] | None = None) -> Verdict:
         """Record ``verdict``; fail (assert), skip (not applicable) or return it (pass)."""
-        self._node.stash[VERDICT_KEY] = verdict
+        node = self._current()
+        node.stash[VERDICT_KEY] = verdict
         if verdict.status == "not_applicable":
             pytest.skip(verdict.reason)
         # shown on the test, but not part of its identity: history must link across versions found
-        allure.dynamic.parameter("expected", verdict.expected, excluded=True)
-        allure.dynamic.parameter("found", verdict.found, excluded=True)
+        annotate(node.config, parameters=[("expected", verdict.expected, True), ("found", verdict.found, True)])
         if verdict.status == "fail":
-            message = verdict.message(self._device, self._subject)
+            device, subject, default = self._describe(node)
+            message = verdict.message(device, subject)
             allure.attach(message, name="evidence", attachment_type=allure.attachment_type.TEXT)
-            for name, text in (attachments or {}).items():
+            for name, text in {**default, **(attachments or {})}.items():
                 if text:
                     allure.attach(text, name=name, attachment_type=allure.attachment_type.TEXT)
             raise AssertionError(message)

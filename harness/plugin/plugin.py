@@ -20,7 +20,6 @@ import json
 import math
 from pathlib import Path
 
-import allure
 import pytest
 
 from harness.errors import Error, ProfileErrors, ProfileMatchError
@@ -37,6 +36,7 @@ from harness.plugin.session import (
     from_wire,
     to_wire,
 )
+from harness.reporting.allure_results import annotate
 from harness.reporting.gate import EXIT_INFRASTRUCTURE, EXIT_NO_CHECKS, EXIT_USAGE, evaluate_gate, summary_lines
 from harness.reporting.records import Record, RecordWriter
 
@@ -44,6 +44,7 @@ CONTEXT_KEY = pytest.StashKey[RunContext]()
 WRITER_KEY = pytest.StashKey[RecordWriter]()
 RECORDS_KEY = pytest.StashKey[list[Record]]()
 FATAL_KEY = pytest.StashKey[tuple[str, int]]()
+FATAL_DEVICES_KEY = pytest.StashKey[RunContext]()
 WIRE_KEY = "preload_harness_context"
 SUITES_DIR = Path(__file__).resolve().parents[2] / "suites"
 
@@ -73,15 +74,18 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def _stop(config: pytest.Config, message: str, code: int) -> RunContext:
+def _stop(config: pytest.Config, message: str, code: int, ctx: RunContext | None = None) -> RunContext:
     """Remember a fatal problem; :func:`pytest_collection_modifyitems` ends the run with it.
 
-    (``pytest.exit`` inside ``pytest_generate_tests`` would be turned into a collection error.)
+    (``pytest.exit`` inside ``pytest_generate_tests`` would be turned into a collection error.) ``ctx``: the
+    devices found, when their problems are the reason (they get a record each before the run ends).
     """
     config.stash[FATAL_KEY] = (message, code)
-    ctx = RunContext(servers=[], devices=[])
-    config.stash[CONTEXT_KEY] = ctx
-    return ctx
+    empty = RunContext(servers=ctx.servers if ctx else [], devices=[])
+    config.stash[CONTEXT_KEY] = empty
+    if ctx is not None:
+        config.stash[FATAL_DEVICES_KEY] = ctx
+    return empty
 
 
 def run_context(config: pytest.Config) -> RunContext:
@@ -123,6 +127,10 @@ def run_context(config: pytest.Config) -> RunContext:
         return _stop(config, f"no device to check: {exc}", EXIT_INFRASTRUCTURE)
     except Error as exc:
         return _stop(config, str(exc), 4)
+    if not any(d.problem is None for d in ctx.devices):
+        lines = "\n".join(f"  {d.model or d.serial}: {' '.join(str(d.problem).split())}" for d in ctx.devices)
+        return _stop(config, f"no device can be checked ({len(ctx.devices)} found, none usable):\n{lines}",
+                     EXIT_INFRASTRUCTURE, ctx)
     config.stash[CONTEXT_KEY] = ctx
     return ctx
 
@@ -137,11 +145,16 @@ def _exit_if_fatal(config: pytest.Config) -> None:
     fatal = config.stash.get(FATAL_KEY, None)
     if fatal is not None:
         message, code = fatal
+        devices = config.stash.get(FATAL_DEVICES_KEY, None)
+        recorder = config.pluginmanager.get_plugin("preload-harness-recorder")
+        if devices is not None and recorder is not None:  # the matrix still lists every device and its problem
+            recorder.add_unreported_problems(devices)
         tw = config.get_terminal_writer()
         tw.line()
         for line in f"preload-harness: {message}".splitlines():
             tw.line(line, red=True)
-        pytest.exit(f"preload-harness stopped before any test ran (exit {code})", returncode=code)
+        what = "infrastructure: no device could be checked" if code == EXIT_INFRASTRUCTURE else "stopped"
+        pytest.exit(f"preload-harness {what} before any test ran (exit {code})", returncode=code)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -188,10 +201,14 @@ def _meta(item: pytest.Item) -> dict | None:
     }
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``check`` marker; open the records file (controller process only)."""
+    """Register the ``check`` marker and the run's plugins; leaner Allure results (no fixture noise)."""
     config.addinivalue_line("markers", "check(name): which compliance check a suite test performs")
     config.stash[RECORDS_KEY] = []
+    from harness.reporting.allure_results import install as lean_allure_results
+
+    lean_allure_results(config)
     config.pluginmanager.register(FarmPlugin(config, lambda: config.stash.get(CONTEXT_KEY, None)),
                                   "preload-harness-farm")
     if not _is_worker(config):
@@ -261,9 +278,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
     if meta is None:
         return
     if call.when == "setup":  # after allure-pytest named the test from its node id
-        title = _title(item)
-        if title:
-            allure.dynamic.title(title)
+        annotate(item.config, title=_title(item))
     kind, infra = classify(call.when, call.excinfo, report.skipped)
     verdict = item.stash.get(VERDICT_KEY, None)
     data = {"when": call.when, "outcome": kind, "infra": infra}
@@ -364,12 +379,30 @@ class _Recorder:
         self.config.stash[RECORDS_KEY].append(self._writer().write(merged))
 
 
-@pytest.fixture
-def expect(request: pytest.FixtureRequest) -> Expect:
-    """``expect(verdict, attachments=...)``: assert / skip / pass on a check's verdict, with evidence."""
-    device, app = _case_of(request.node)
+CURRENT_ITEM_KEY = pytest.StashKey[pytest.Item]()
+
+
+@pytest.fixture(scope="session")
+def expect(pytestconfig: pytest.Config) -> Expect:
+    """``expect(verdict, attachments=...)``: assert / skip / pass on a check's verdict, with evidence.
+
+    Session-scoped (one object; it judges the test that is running) so that Allure does not write a set-up
+    record for it in every test. A test that uses ``package_state`` gets that package's ``dumpsys package``
+    section and inventory record attached on failure without asking.
+    """
+    return Expect(lambda: pytestconfig.stash[CURRENT_ITEM_KEY], _expect_labels)
+
+
+def _expect_labels(item: pytest.Item) -> tuple[str, str | None, dict[str, str]]:
+    device, app = _case_of(item)
     label = f"{device.model or '?'} ({device.serial})" if device else "device"
-    return Expect(request.node, label, f"{app.requirement.name} ({app.requirement.package})" if app else None)
+    subject = f"{app.requirement.name} ({app.requirement.package})" if app else None
+    state = getattr(item, "funcargs", {}).get("package_state")
+    evidence = {}
+    if app is not None and state is not None:
+        evidence = {f"dumpsys package {app.requirement.package}": state.section,
+                    "inventory record": json.dumps(state.to_json(), indent=2)}
+    return label, subject, evidence
 
 
 def _title(item: pytest.Item) -> str | None:
@@ -381,30 +414,32 @@ def _title(item: pytest.Item) -> str | None:
     return f"{what} on {device.model or 'unknown model'} ({device.device_serial})"
 
 
-@pytest.fixture(autouse=True)
-def _allure_labels(request: pytest.FixtureRequest) -> None:
-    """Allure epic (model · region) / feature (app) / story (check), severity and parameters.
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Remember the running test (for ``expect``); Allure epic (model · region) / feature (app) / story (check),
+    severity and parameters.
 
-    The device is identified by its own serial (``ro.serialno``), so history links across runs;
-    the adb serial and farm host are parameters excluded from the history id.
+    A hook rather than an autouse fixture: Allure writes a set-up record for every fixture of every test.
+    The device is identified by its own serial (``ro.serialno``), so history links across runs; the adb serial
+    and farm host are parameters excluded from the history id.
     """
-    device, app = _case_of(request.node)
-    check = _check_of(request.node)
+    item.config.stash[CURRENT_ITEM_KEY] = item
+    device, app = _case_of(item)
+    check = _check_of(item)
     if device is None or check is None:
         return
     region = device.region or "unknown region"
-    allure.dynamic.epic(f"{device.model or 'unknown model'} · {region}")
-    allure.dynamic.feature(app.requirement.name if app else "Device")
-    allure.dynamic.story(check)
-    allure.dynamic.severity(app.requirement.severity if app else DEVICE_SEVERITY)
-    allure.dynamic.parameter("serial", device.device_serial)
-    allure.dynamic.parameter("model", device.model or "unknown")
-    allure.dynamic.parameter("region", region)
-    allure.dynamic.parameter("build fingerprint", device.facts.fingerprint if device.facts else "unknown")
-    allure.dynamic.parameter("adb serial", device.serial, excluded=True)
-    allure.dynamic.parameter("farm host", device.server, excluded=True)
+    severity = app.requirement.severity if app else DEVICE_SEVERITY
+    params: list[tuple[str, object, bool]] = [
+        ("serial", device.device_serial, False), ("model", device.model or "unknown", False),
+        ("region", region, False),
+        ("build fingerprint", device.facts.fingerprint if device.facts else "unknown", False),
+        ("adb serial", device.serial, True), ("farm host", device.server, True)]
     if app:
-        allure.dynamic.parameter("package", app.requirement.package)
+        params.append(("package", app.requirement.package, False))
+    annotate(item.config, labels=[("epic", f"{device.model or 'unknown model'} · {region}"),
+                                  ("feature", app.requirement.name if app else "Device"), ("story", check),
+                                  ("severity", severity)], parameters=params)
 
 
 @pytest.fixture
@@ -419,16 +454,13 @@ def device_ready(device_case: DeviceCase) -> DeviceCase:
     return device_case
 
 
-@pytest.fixture
-def package_evidence(app_case: AppCase, package_state) -> dict[str, str]:  # noqa: ANN001
-    """Attachments for a failing package check: the package's ``dumpsys package`` section and inventory."""
-    return {f"dumpsys package {app_case.requirement.package}": package_state.section,
-            "inventory record": json.dumps(package_state.to_json(), indent=2)}
-
-
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Write Allure environment/categories; replace the exit status by the release gate's code."""
     config = session.config
+    from harness.reporting.allure_results import flush as flush_allure
+
+    for problem in flush_allure(config):
+        config.get_terminal_writer().line(f"preload-harness: cannot write an Allure result: {problem}")
     if _is_worker(config):
         return
     ctx = config.stash.get(CONTEXT_KEY, None)

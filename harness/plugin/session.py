@@ -173,8 +173,11 @@ def _match_profile(case: DeviceCase, profiles: ProfileSet) -> None:
 
 
 def discover(*, server_specs: Sequence[str] | None, serials: Sequence[str] | None, profiles: ProfileSet,
-             region_override: str | None = None, command_timeout: float = 30.0, workers: int = 16) -> RunContext:
+             region_override: str | None = None, command_timeout: float = 30.0, workers: int = 256) -> RunContext:
     """List, select and prepare the devices of this run.
+
+    Every device's ``getprop`` runs at the same time (up to ``workers`` threads): a farm's discovery costs one
+    round trip of its slowest device, not one per device.
 
     Raises :class:`NoDevicesError` when no server answers and no device is listed, or when nothing
     is attached; a server that does not answer while others do becomes a problem case.

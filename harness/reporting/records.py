@@ -1,7 +1,8 @@
 """One JSON line per test: the record the pytest plugin appends and every report is built from.
 
 File format (``reports/records.jsonl``): UTF-8, one JSON object per line, written by :class:`RecordWriter`
-(append + flush + fsync per record, so a run that dies keeps every record written before it died). Fields
+(each record one ``write(2)`` straight into the file, so a run that dies keeps every record written before it
+died; ``fsync`` at most once a second and at the end, against power loss). Fields
 (see :class:`Record`)::
 
     {"nodeid": "suites/test_apps.py::test_version[SERIAL-Word]", "check": "version",
@@ -21,6 +22,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -157,23 +159,28 @@ def latest_per_nodeid(records: list[Record]) -> list[Record]:
 
 
 class RecordWriter:
-    """Append records to a JSONL file, one line per call, durable at once.
+    """Append records to a JSONL file, one line per call.
 
     Each :meth:`write` encodes one line and appends it with a single ``write(2)`` on an ``O_APPEND`` file
-    descriptor under an exclusive ``flock``, then ``fsync``\\ s, so pytest-xdist workers writing the same file
-    never interleave and a crash loses at most the line being written. Usable as a context manager.
+    descriptor under an exclusive ``flock``, so writers never interleave and a process that dies (killed,
+    crashed) loses at most the line being written: the kernel holds what was written. ``fsync`` runs at most
+    once per ``sync_interval`` seconds and at :meth:`close`, so a power loss costs at most that much (an fsync
+    per record cost a farm run more than its device work). Usable as a context manager.
 
     Args:
         path: the JSONL file; its parent directories are created.
+        sync_interval: seconds between two fsyncs (0: fsync every record).
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, sync_interval: float = 1.0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.sync_interval = sync_interval
+        self._last_sync = time.monotonic()
         self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def write(self, record: Record | dict[str, object]) -> Record:
-        """Validate ``record`` (a :class:`Record` or a dict of its fields), append it, fsync; return the Record.
+        """Validate ``record`` (a :class:`Record` or a dict of its fields) and append it; return the Record.
 
         Raises:
             RecordsFileError: the record is invalid (names the key), or the writer is closed.
@@ -190,14 +197,20 @@ class RecordWriter:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         try:
             os.write(self._fd, line)
-            os.fsync(self._fd)
+            if time.monotonic() - self._last_sync >= self.sync_interval:
+                os.fsync(self._fd)
+                self._last_sync = time.monotonic()
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         return record
 
     def close(self) -> None:
-        """Close the file (idempotent)."""
+        """fsync and close the file (idempotent)."""
         if self._fd is not None:
+            try:
+                os.fsync(self._fd)
+            except OSError:
+                pass
             os.close(self._fd)
             self._fd = None
 
