@@ -1,40 +1,63 @@
-"""Build every report of a run and apply the release gate.
+"""Build every report of a run, or of several runs merged on purpose, and apply the release gate.
 
 Usage::
 
-    python -m tools.report --results reports/allure-results --records reports/records.jsonl --out reports/ \\
+    python -m tools.report [--records FILE ...] [--results DIR ...] [--out reports/] [--all-runs]
         [--gate-severity critical] [--no-html] [--no-single-file] [--screenshots] [--exit-zero]
 
-Steps: read records.jsonl → compliance matrix (compliance.md/.html/.json) → categories.json and (if the run did not
-write one) environment.properties into the results → Allure HTML report with history (allure-report/,
-allure-report-single.html, history/) → optional browser screenshots (screenshots/*.png) → print paths, the gate
-summary and timings.
+One run: ``--records reports/records.jsonl --results reports/allure-results`` (the defaults). A records file may
+hold several runs (plain pytest appends); the report uses the LATEST run of each file and says so, unless
+``--all-runs`` merges every run of it.
+
+Several runs, e.g. the shards of one farm checked on several machines (``pytest --shard K/N``): give each run's
+records file and Allure results directory (``--records a.jsonl --records b.jsonl --results a/ --results b/``).
+The result is one matrix, one Allure report (the results directories are merged into
+``<out>/allure-results-merged/``) and one gate over all records. Shards are checked: every shard 1..N must be
+there, all must have seen the same farm, and a device checked twice keeps its latest run; a missing shard makes
+the gate "partial" (exit 13).
+
+Steps: read the runs → compliance matrix (compliance.md/.html/.json) → categories.json and environment.properties →
+Allure HTML report with history (allure-report/, allure-report-single.html, history/) → optional browser
+screenshots (screenshots/*.png) → print paths, the gate summary and what the time was spent on.
 
 Exit code: the gate's (see harness/reporting/gate.py): 0 ship, 1 product defect at or above --gate-severity,
-10 infrastructure errors prevented required checks, 11 no required check ran (also: records file missing),
-12 usage error / unreadable records / report toolchain missing. ``--exit-zero`` prints the verdict but exits 0
-unless the reports themselves could not be built (12).
+10 infrastructure errors prevented required checks, 11 no required check ran, 13 partial (required checks did not
+run), 12 usage error / missing or unreadable records / report toolchain missing. ``--exit-zero`` prints the
+verdict but exits 0 unless the reports themselves could not be built (12).
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import Error
+from harness.errors import Error, UsageError
 from harness.reporting.allure_env import devices_from_records, write_categories, write_environment
 from harness.reporting.gate import EXIT_USAGE, check_severity, evaluate_gate, summary_lines
 from harness.reporting.matrix import build_matrix, write_matrix
-from harness.reporting.records import Record, read_records
+from harness.reporting.records import ExpectedCheck, Record, Run, read_runs
+
+DEFAULT_RECORDS = Path("reports/records.jsonl")
+DEFAULT_RESULTS = Path("reports/allure-results")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line (see the module docstring)."""
-    p = argparse.ArgumentParser(prog="python -m tools.report", description=__doc__.split("\n\n")[0])
-    p.add_argument("--results", type=Path, default=Path("reports/allure-results"), help="allure-pytest results dir")
-    p.add_argument("--records", type=Path, default=Path("reports/records.jsonl"), help="records.jsonl of the run")
+    p = argparse.ArgumentParser(prog="python -m tools.report", description=__doc__.split("\n\n")[0],
+                                epilog="Exit codes: 0 ship, 1 product defect, 10 infrastructure errors only, "
+                                       "11 no required check ran, 12 usage error or unreadable records, "
+                                       "13 partial run.")
+    p.add_argument("--records", type=Path, action="append", default=None, metavar="FILE",
+                   help="records.jsonl of a run; repeat to merge runs (default reports/records.jsonl)")
+    p.add_argument("--results", type=Path, action="append", default=None, metavar="DIR",
+                   help="allure-pytest results dir; repeat to merge (default reports/allure-results)")
+    p.add_argument("--all-runs", action="store_true",
+                   help="use every run of each records file, not only its latest")
     p.add_argument("--out", type=Path, default=Path("reports"), help="output directory (default reports/)")
     p.add_argument("--gate-severity", default="critical", help="lowest severity that gates (default critical)")
     p.add_argument("--no-html", action="store_true", help="skip the Allure HTML report")
@@ -44,31 +67,130 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+@dataclass
+class Selection:
+    """The runs a report is built from: their records, expected checks, coverage problems and notes."""
+
+    runs: list[Run]
+    records: list[Record]
+    expected: list[ExpectedCheck] | None
+    coverage_problems: list[str]
+    notes: list[str]
+
+
+def select_runs(files: Sequence[Path], *, all_runs: bool = False) -> Selection:
+    """Read ``files`` and pick the runs to report on (latest per file unless ``all_runs``); check shards.
+
+    Raises:
+        UsageError: a records file does not exist (names it and the command that writes it).
+        RecordsFileError: a records file cannot be read or a line is invalid (file:line:key).
+    """
+    notes: list[str] = []
+    picked: list[Run] = []
+    for path in files:
+        if not path.exists():
+            raise UsageError(f"{path}: no such records file; the pytest run writes it (--records), "
+                             "or give the right path with --records")
+        runs = read_runs(path)
+        if not runs:
+            notes.append(f"{path}: empty (no check ran)")
+            continue
+        if len(runs) > 1 and not all_runs:
+            latest = runs[-1]
+            notes.append(f"{path}: {len(runs)} runs in this file; using the latest ({latest.run_id or 'no run id'}), "
+                         f"ignoring {len(runs) - 1} earlier (pass --all-runs to merge them)")
+            runs = [latest]
+        picked += runs
+    picked, shard_notes, problems = _check_shards(picked)
+    notes += shard_notes
+    if any(r.header is None for r in picked):
+        problems.append("records without a run header (an older harness or another tool wrote them): "
+                        "which checks were required cannot be shown")
+    records = [rec for run in picked for rec in run.records]
+    expected = None if any(r.header is None for r in picked) else [e for r in picked for e in r.header.expected]
+    return Selection(runs=picked, records=records, expected=expected, coverage_problems=problems, notes=notes)
+
+
+def _check_shards(runs: list[Run]) -> tuple[list[Run], list[str], list[str]]:
+    """Keep the latest run per shard; report missing shards and shards that saw different farms."""
+    notes: list[str] = []
+    problems: list[str] = []
+    sharded = [r for r in runs if r.header is not None and r.header.shard]
+    if not sharded:
+        return runs, notes, problems
+    by_total: dict[int, dict[int, Run]] = {}
+    for run in sharded:
+        assert run.header is not None and run.header.shard is not None
+        k, n = (int(x) for x in run.header.shard.split("/"))
+        seen = by_total.setdefault(n, {})
+        if k in seen:
+            older, newer = sorted([seen[k], run], key=lambda r: r.header.started if r.header else "")
+            notes.append(f"shard {k}/{n} ran twice ({older.run_id}, {newer.run_id}); using the later")
+            seen[k] = newer
+        else:
+            seen[k] = run
+    keep = [r for r in runs if r not in sharded]
+    for n, shards in sorted(by_total.items()):
+        missing = [k for k in range(1, n + 1) if k not in shards]
+        if missing:
+            problems.append(f"shard{'s' if len(missing) > 1 else ''} {', '.join(f'{k}/{n}' for k in missing)} "
+                            f"missing from the merge: their devices were not checked")
+        listings = {tuple(r.header.listed) for r in shards.values() if r.header is not None}
+        if len(listings) > 1:
+            problems.append(f"the {n} shards saw different farms (device lists differ between machines): "
+                            "some devices may have been checked twice or never")
+        keep += [shards[k] for k in sorted(shards)]
+        notes.append(f"merged shards {', '.join(f'{k}/{n}' for k in sorted(shards))}")
+    return keep, notes, problems
+
+
+def merge_results(dirs: Sequence[Path], out: Path) -> Path:
+    """Copy the files of several allure-results dirs into ``out`` (recreated); return it.
+
+    File names are unique per result (allure-pytest names them by UUID); side files (environment, categories,
+    executor) are rewritten afterwards for the merged run.
+    """
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    for d in dirs:
+        if not d.is_dir():
+            raise UsageError(f"{d}: no such Allure results directory (pytest --alluredir)")
+        for f in d.iterdir():
+            if f.is_file() and f.name not in ("environment.properties", "categories.json", "executor.json"):
+                shutil.copy2(f, out / f.name)
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the reports; return the exit code. Errors of the harness family are printed, never raised."""
     started = time.monotonic()
+    records_files = args.records or [DEFAULT_RECORDS]
+    results_dirs = args.results or [DEFAULT_RESULTS]
     try:
         gate_severity = check_severity(args.gate_severity)
-        records: list[Record]
-        if args.records.exists():
-            records = read_records(args.records)
-        else:
-            print(f"warning: {args.records} not found: no check ran (or the run wrote its records elsewhere)",
-                  file=sys.stderr)
-            records = []
-        matrix = build_matrix(records)
+        sel = select_runs(records_files, all_runs=args.all_runs)
+        for note in sel.notes:
+            print(f"note: {note}")
+        matrix = build_matrix(sel.records, expected=sel.expected, gate_severity=gate_severity)
         paths = write_matrix(matrix, args.out)
         for kind in ("md", "html", "json"):
             print(f"matrix {kind}: {paths[kind]}")
+        timings = {"matrix": time.monotonic() - started}
         if not args.no_html:
             from harness.reporting.html_report import generate_report
 
-            args.results.mkdir(parents=True, exist_ok=True)
-            print(f"categories: {write_categories(args.results)}")
-            env = args.results / "environment.properties"
-            if not env.exists():
-                print(f"environment: {write_environment(args.results, devices_from_records(records))}")
-            report = generate_report(args.results, args.out, single_file=not args.no_single_file)
+            if len(results_dirs) > 1:
+                results = merge_results(results_dirs, args.out / "allure-results-merged")
+                print(f"allure results merged: {results} ({len(results_dirs)} directories)")
+            else:
+                results = results_dirs[0]
+                results.mkdir(parents=True, exist_ok=True)
+            print(f"categories: {write_categories(results)}")
+            env = results / "environment.properties"
+            if len(results_dirs) > 1 or not env.exists():
+                print(f"environment: {write_environment(results, devices_from_records(sel.records))}")
+            report = generate_report(results, args.out, single_file=not args.no_single_file)
+            timings["allure"] = report.seconds
             print(f"allure report: {report.report_dir}/index.html (serve over http)")
             if report.single_file:
                 print(f"single-file report: {report.single_file}")
@@ -77,15 +199,20 @@ def run(args: argparse.Namespace) -> int:
             if args.screenshots:
                 from harness.reporting.browser import capture_screenshots
 
+                shot_start = time.monotonic()
                 for shot in capture_screenshots(report.report_dir, paths["html"], args.out / "screenshots"):
                     print(f"screenshot: {shot}")
+                timings["screenshots"] = time.monotonic() - shot_start
     except Error as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    result = evaluate_gate(records, gate_severity)
-    for line in summary_lines(records, gate_severity):
+    result = evaluate_gate(sel.records, gate_severity, expected=sel.expected,
+                           coverage_problems=sel.coverage_problems)
+    for line in summary_lines(sel.records, gate_severity, expected=sel.expected,
+                              coverage_problems=sel.coverage_problems):
         print(line)
-    print(f"total: {time.monotonic() - started:.1f} s")
+    spent = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+    print(f"reports built in {time.monotonic() - started:.1f} s ({spent})")
     return 0 if args.exit_zero else result.code
 
 

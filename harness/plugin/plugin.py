@@ -25,6 +25,7 @@ import pytest
 from harness.errors import Error, ProfileErrors, ProfileMatchError
 from harness.plugin.farm import FarmPlugin, check_options, job_record_fields
 from harness.plugin.outcome import VERDICT_KEY, Expect, category_name, classify, infra_category
+from harness.plugin.runinfo import DEVICE_SEVERITY, RUN_WIRE, build_header, start_run
 from harness.plugin.scheduling import DeviceScheduling
 from harness.plugin.session import (
     ALL,
@@ -34,21 +35,23 @@ from harness.plugin.session import (
     RunContext,
     discover,
     from_wire,
+    parse_shard,
     to_wire,
 )
 from harness.reporting.allure_results import annotate
 from harness.reporting.gate import EXIT_INFRASTRUCTURE, EXIT_NO_CHECKS, EXIT_USAGE, evaluate_gate, summary_lines
-from harness.reporting.records import Record, RecordWriter
+from harness.reporting.records import Record, RecordWriter, RunHeader
 
 CONTEXT_KEY = pytest.StashKey[RunContext]()
 WRITER_KEY = pytest.StashKey[RecordWriter]()
 RECORDS_KEY = pytest.StashKey[list[Record]]()
 FATAL_KEY = pytest.StashKey[tuple[str, int]]()
 FATAL_DEVICES_KEY = pytest.StashKey[RunContext]()
+HEADER_KEY = pytest.StashKey[RunHeader]()
 WIRE_KEY = "preload_harness_context"
 SUITES_DIR = Path(__file__).resolve().parents[2] / "suites"
 
-DEVICE_SEVERITY = "critical"
+PROFILES_DIGEST_KEY = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,6 +71,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="append one JSON line per test here (default reports/records.jsonl)")
     group.addoption("--adb-timeout", type=float, default=30.0, metavar="SECONDS",
                     help="timeout of each adb read, in seconds (default 30)")
+    group.addoption("--shard", default=None, metavar="K/N",
+                    help="check only the K-th of N shards of the farm (devices sorted by farm host and serial); "
+                         "run K = 1..N on N machines and merge with `python -m tools.report`")
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -105,11 +111,16 @@ def run_context(config: pytest.Config) -> RunContext:
     if problem is not None:
         return _stop(config, problem, 4)
     try:
+        shard = parse_shard(config.getoption("shard"))
+    except Error as exc:
+        return _stop(config, str(exc), 4)
+    try:
         profiles = load_profiles(config.getoption("profiles") or None)
     except ProfileErrors as exc:
         return _stop(config, f"invalid device profiles ({len(exc.errors)} errors):\n{exc}", 4)
     except Error as exc:
         return _stop(config, f"invalid device profiles:\n{exc}", 4)
+    config.stash[PROFILES_DIGEST_KEY] = profiles.digest()
     wire = getattr(config, "workerinput", {}).get(WIRE_KEY)
     if wire is not None:  # pytest-xdist worker: test exactly the devices the controller discovered
         if wire.get("fatal"):
@@ -122,7 +133,7 @@ def run_context(config: pytest.Config) -> RunContext:
     try:
         ctx = discover(server_specs=config.getoption("adb_server"), serials=serials, profiles=profiles,
                        region_override=region.upper() if region else None,
-                       command_timeout=config.getoption("adb_timeout"))
+                       command_timeout=config.getoption("adb_timeout"), shard=shard)
     except NoDevicesError as exc:
         return _stop(config, f"no device to check: {exc}", EXIT_INFRASTRUCTURE)
     except Error as exc:
@@ -191,8 +202,11 @@ def _meta(item: pytest.Item) -> dict | None:
         check = "profile_match" if isinstance(device.problem, ProfileMatchError) else "device"
     f = device.facts
     req = app.requirement if app else None
+    run_id, _started = start_run(item.config)
     return {
         "nodeid": item.nodeid, "check": check, "serial": device.serial, "host": device.server,
+        "run_id": run_id, "device_serial": device.device_serial,
+        "build": f.props.get("ro.build.version.incremental") if f else None,
         "model": device.model, "profile": device.profile.id if device.profile else None,
         "region": device.region, "fingerprint": f.fingerprint if f else None,
         "android": f.release if f else None, "sdk": f.sdk if f else None,
@@ -267,6 +281,7 @@ class _XdistController:
         wire = to_wire(ctx)
         wire["fatal"] = list(self.config.stash.get(FATAL_KEY, ())) or None
         node.workerinput[WIRE_KEY] = wire
+        node.workerinput[RUN_WIRE] = list(start_run(self.config))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -338,6 +353,10 @@ class _Recorder:
                 path = Path(self.config.rootpath) / path
             writer = RecordWriter(path)
             self.config.stash[WRITER_KEY] = writer
+            ctx = self.config.stash.get(FATAL_DEVICES_KEY, None) or self.config.stash.get(CONTEXT_KEY, None)
+            if ctx is not None:
+                header = build_header(self.config, ctx, self.config.stash.get(PROFILES_DIGEST_KEY, None))
+                self.config.stash[HEADER_KEY] = writer.write_header(header)
         return writer
 
     def add_unreported_problems(self, ctx: RunContext) -> list[Record]:
@@ -355,6 +374,7 @@ class _Recorder:
                 "nodeid": f"preload-harness::device[{d.id}]",
                 "check": "profile_match" if isinstance(d.problem, ProfileMatchError) else "device",
                 "serial": d.serial, "host": d.server, "model": d.model, "severity": DEVICE_SEVERITY,
+                "run_id": start_run(self.config)[0], "device_serial": d.device_serial,
                 "outcome": "broken", "category": infra_category(d.problem),
                 "reason": " ".join(str(d.problem).split())[:500]})
             self.config.stash[RECORDS_KEY].append(record)
@@ -490,8 +510,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if exitstatus in (2, 3, 4):  # interrupted, internal error, usage error: keep pytest's code
         return
+    header = config.stash.get(HEADER_KEY, None)
     try:
-        session.exitstatus = evaluate_gate(records, config.getoption("gate_severity")).code
+        session.exitstatus = evaluate_gate(records, config.getoption("gate_severity"),
+                                           expected=header.expected if header else None).code
     except Error:
         session.exitstatus = EXIT_USAGE
 
@@ -504,7 +526,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         return
     tr = terminalreporter
     tr.section("preload compliance")
-    for line in summary_lines(records, config.getoption("gate_severity")):
+    header = config.stash.get(HEADER_KEY, None)
+    for line in summary_lines(records, config.getoption("gate_severity"),
+                              expected=header.expected if header else None):
         tr.line(line)
     trips = [f"{d.serial}={d.device.link.round_trips}" for d in ctx.devices if d.device is not None]
     tr.line("adb round trips per device (this process): " + ", ".join(trips))

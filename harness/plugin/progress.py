@@ -160,6 +160,8 @@ class Progress:
         if tr is None:
             return
         with self._uncaptured():
+            if self.config.get_terminal_writer().width_of_current_line:
+                tr.write("\n")  # pytest's dots line: our line goes on a line of its own
             tr.write_line(f"preload-harness: {self._counts()} {text}")
 
     def _draw(self, status: str) -> None:

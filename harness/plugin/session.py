@@ -20,7 +20,7 @@ from typing import Any
 from harness import errors
 from harness.adb import AdbServerLink, DeviceEntry, ServerAddress, servers_from_specs
 from harness.device import Device
-from harness.errors import AdbServerError, DeviceError, DeviceUnavailable, Error, ProfileMatchError
+from harness.errors import AdbServerError, DeviceError, DeviceUnavailable, Error, ProfileMatchError, UsageError
 from harness.facts import DeviceFacts
 from harness.profiles import AppRequirement, DeviceProfile, ProfileSet
 
@@ -124,10 +124,16 @@ class AppCase:
 
 @dataclass
 class RunContext:
-    """Everything discovered for this run."""
+    """Everything discovered for this run.
+
+    ``listed``: every device the adb servers listed (``host/serial``), before ``--serial`` and ``--shard`` chose;
+    ``shard``: ``"K/N"`` when the run covers only the K-th of N shards of that list.
+    """
 
     servers: list[str]
     devices: list[DeviceCase]
+    listed: list[str] = field(default_factory=list)
+    shard: str | None = None
 
     def app_cases(self) -> list[AppCase]:
         """All (device, app) pairs of devices without a problem, in device then package order."""
@@ -172,12 +178,31 @@ def _match_profile(case: DeviceCase, profiles: ProfileSet) -> None:
     case.requirements = list(case.profile.requirements(f.region.region, f.operator))
 
 
+def parse_shard(spec: str | None) -> tuple[int, int] | None:
+    """``"2/4"`` → ``(2, 4)``; None for None. Raises :class:`~harness.errors.UsageError` for anything else."""
+    if spec is None:
+        return None
+    k, sep, n = spec.strip().partition("/")
+    if not sep or not k.isdigit() or not n.isdigit() or not 1 <= int(k) <= int(n):
+        raise UsageError(f"--shard {spec!r}: expected K/N with 1 <= K <= N, e.g. 1/4 (the first of four shards)")
+    return int(k), int(n)
+
+
+def in_shard(index: int, shard: tuple[int, int] | None) -> bool:
+    """Whether the ``index``-th device (0-based, in the sorted farm list) belongs to ``shard`` (``(K, N)``)."""
+    return shard is None or index % shard[1] == shard[0] - 1
+
+
 def discover(*, server_specs: Sequence[str] | None, serials: Sequence[str] | None, profiles: ProfileSet,
-             region_override: str | None = None, command_timeout: float = 30.0, workers: int = 256) -> RunContext:
+             region_override: str | None = None, command_timeout: float = 30.0, workers: int = 256,
+             shard: tuple[int, int] | None = None) -> RunContext:
     """List, select and prepare the devices of this run.
 
     Every device's ``getprop`` runs at the same time (up to ``workers`` threads): a farm's discovery costs one
-    round trip of its slowest device, not one per device.
+    round trip of its slowest device, not one per device. ``shard`` ``(K, N)`` keeps the devices whose position
+    in the farm list (every server's devices plus missing ``--serial`` names, sorted by farm host then serial) is
+    K-1 modulo N, so N machines running ``--shard 1/N`` … ``--shard N/N`` against the same farm check every
+    device exactly once.
 
     Raises :class:`NoDevicesError` when no server answers and no device is listed, or when nothing
     is attached; a server that does not answer while others do becomes a problem case.
@@ -207,23 +232,31 @@ def discover(*, server_specs: Sequence[str] | None, serials: Sequence[str] | Non
                                     problem=DeviceUnavailable(
                                         "not attached to any adb server of this run", serial=serial,
                                         remedy="check the serial (`adb devices -l`) and --adb-server")))
+    listed = sorted(f"{c.server}/{c.serial}" for c in cases if c.device is not None)
+    if shard is not None:
+        cases.sort(key=lambda c: (c.server, c.serial))
+        cases = [c for i, c in enumerate(cases) if in_shard(i, shard)]
     if not any(c.device for c in cases) and not wanted:
         servers = ", ".join(str(lk.address) for lk in links)
+        if shard is not None and listed:
+            raise NoDevicesError(f"shard {shard[0]}/{shard[1]} has no device: the servers {servers} list "
+                                 f"{len(listed)} device(s); use fewer shards")
         raise NoDevicesError(f"no device attached to the adb server(s) {servers}; attach a device, point "
                              "--adb-server at a farm host, or run the bundled virtual farm (see README)")
     live = [c for c in cases if c.device is not None and c.problem is None]
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(live) or 1))) as pool:
         list(pool.map(lambda c: _prepare(c, profiles), live))
     mark_shared_serialnos(cases)
-    return RunContext(servers=[str(lk.address) for lk in links], devices=cases)
+    return RunContext(servers=[str(lk.address) for lk in links], devices=cases, listed=listed,
+                      shard=f"{shard[0]}/{shard[1]}" if shard else None)
 
 
 def to_wire(ctx: RunContext) -> dict[str, Any]:
     """The run context as plain data (for pytest-xdist workers, which must test the same devices).
 
-    Shape: ``{"servers": [...], "devices": [{"serial", "server", "entry": {...} | None,
-    "props": {...} | None, "problem": {"cls", "message"} | None}]}``. Profile matches are not sent:
-    workers recompute them from the properties with the same profiles.
+    Shape: ``{"servers": [...], "listed": [...], "shard": "K/N" | None, "devices": [{"serial", "server",
+    "entry": {...} | None, "props": {...} | None, "problem": {"cls", "message"} | None}]}``. Profile matches
+    are not sent: workers recompute them from the properties with the same profiles.
     """
     devices = []
     for c in ctx.devices:
@@ -237,7 +270,7 @@ def to_wire(ctx: RunContext) -> dict[str, Any]:
             problem = {"cls": type(c.problem).__name__, "message": str(c.problem)}
         devices.append({"serial": c.serial, "server": c.server, "entry": entry,
                         "props": dict(c.facts.props) if c.facts else None, "problem": problem})
-    return {"servers": list(ctx.servers), "devices": devices}
+    return {"servers": list(ctx.servers), "listed": list(ctx.listed), "shard": ctx.shard, "devices": devices}
 
 
 def from_wire(data: dict[str, Any], *, profiles: ProfileSet, region_override: str | None = None,
@@ -265,7 +298,8 @@ def from_wire(data: dict[str, Any], *, profiles: ProfileSet, region_override: st
             _match_profile(case, profiles)
         cases.append(case)
     mark_shared_serialnos(cases)
-    return RunContext(servers=list(data["servers"]), devices=cases)
+    return RunContext(servers=list(data["servers"]), devices=cases, listed=list(data.get("listed", [])),
+                      shard=data.get("shard"))
 
 
 def default_profiles_dir() -> Path:

@@ -13,6 +13,7 @@ bad override value is reported at the override's line).
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -207,6 +208,19 @@ class ProfileSet:
     def ids(self) -> list[str]:
         """Profile ids in load order."""
         return [p.id for p in self.profiles]
+
+    def digest(self) -> str:
+        """``sha256:<hex>`` over the bytes of every profile and app-set file (sorted by path): which contract a
+        run checked. Files that cannot be read any more count as empty."""
+        h = hashlib.sha256()
+        for path in sorted({Path(p.path) for p in self.profiles} | {Path(a) for a in self.app_sets}, key=str):
+            h.update(str(path.name).encode() + b"\0")
+            try:
+                h.update(path.read_bytes())
+            except OSError:
+                pass
+            h.update(b"\0")
+        return "sha256:" + h.hexdigest()
 
 
 class _Loader:

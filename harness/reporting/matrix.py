@@ -1,18 +1,23 @@
 """Compliance matrix: devices × apps, each cell the worst status of its checks with a one-line reason.
 
-Worst-status order (documented, stable): ``failed`` > ``broken`` > ``passed`` > ``skipped`` > ``not_run``.
+Worst-status order (documented, stable): ``failed`` > ``broken`` > ``missing`` > ``warning`` > ``passed`` >
+``skipped`` > ``not_run``.
 
-* ``failed`` — a product defect was proven (an assertion failed): the worst verdict a cell can carry.
+* ``failed`` — a product defect at or above the gate severity was proven: the worst verdict a cell can carry.
 * ``broken`` — an infrastructure error stopped a check; nothing is proven either way. It ranks below
-  ``failed`` (a proven defect outranks an unknown) but above ``passed`` (an unknown must never look green),
-  and it is shown distinctly ("ERROR", amber), never merged with failures. A *skipped* record whose category
-  is an infrastructure category (e.g. the device went offline and its remaining checks were skipped) is
-  shown as ``broken`` too, with "skipped: " before its reason.
-* ``passed`` — every check that applied passed.
+  ``failed`` (a proven defect outranks an unknown) but above everything else (an unknown must never look
+  green), and it is shown distinctly ("ERROR", amber), never merged with failures. A *skipped* record whose
+  category is an infrastructure category (e.g. the device went offline and its remaining checks were skipped)
+  is shown as ``broken`` too, with "skipped: " before its reason.
+* ``missing`` — a check the contract requires (the run header's ``expected`` list) has no record: it was
+  deselected, its suite was not selected, or the run stopped ("NOT RUN"). Nothing can ship on it.
+* ``warning`` — a product defect below the gate severity (e.g. a launch crash agreed as ``normal``): shown as
+  WARN, it does not block the release.
+* ``passed`` — every check that applied passed. The reason says what was found (version, install kind, launch
+  time), the proof a release manager reads.
 * ``skipped`` — every check of the cell was skipped as not applicable (e.g. "Excel may be present in this
-  region"). Such skips rank *below* ``passed``: in this harness a skip means "does not apply", so a cell with
-  four passed checks and one not-applicable skip is PASS, not SKIP.
-* ``not_run`` — no record at all for this device × column (e.g. the run died before it).
+  region"). Such skips rank *below* ``passed``: in this harness a skip means "does not apply".
+* ``not_run`` — nothing was expected and nothing ran here (e.g. the app is not in this device's contract).
 
 Within a cell, the record that gives the cell its status and reason is the worst by that order, then by
 severity (blocker first), then by file order. Reruns are de-duplicated by nodeid first (the last attempt wins).
@@ -20,61 +25,74 @@ The reason is one line: the record's reason without the ``<model> (<serial>): ``
 prefixes the plugin puts in failure messages, and cut before `` evidence:`` (the evidence is in the Allure
 report), at most 200 characters.
 
-Columns: ``"device"`` (device-level checks: region, profile_match, device reachable) first, then the apps
-sorted by display name. Rows: devices sorted by model, region, serial.
+Rows are devices, keyed by farm host and adb serial and labelled with the device's own serial (``ro.serialno``,
+stable across runs) and its ROM build; sorted by model, region, device serial. Columns: ``"device"`` (shown as
+"device checks": region, profile match, reachability) first, then the apps sorted by display name.
+
+Every device-controlled string is neutralized (:mod:`harness.reporting.text`) and escaped for its format.
 
 Outputs (:func:`write_matrix`): ``compliance.md``, ``compliance.html`` (self-contained, no scripts) and
-``compliance.json`` (schema in :data:`SCHEMA_VERSION` and harness/reporting/README_SECTION.md).
+``compliance.json`` (schema in :data:`SCHEMA_VERSION`, documented in the README).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import html
 import json
 import os
+import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.reporting.allure_env import INFRA_CATEGORY_NAMES
-from harness.reporting.records import SEVERITIES, Record, latest_per_nodeid
+from harness.reporting.records import SEVERITIES, ExpectedCheck, Record, latest_per_nodeid
+from harness.reporting.text import html_text, md_text, neutralize
 
-#: Version of the compliance.json layout; bumped only on an incompatible change (fields are only ever added).
-SCHEMA_VERSION = 1
+#: Version of the compliance.json layout. Fields are only ever added within a version; a removed field, a
+#: changed meaning or a new status value bumps it. 2: statuses ``missing`` and ``warning``; device identity
+#: (``device_serial``, ``adb_serial``, ``build``), ``run_ids``, ``gate_severity``, cell ``missing``/``found``.
+SCHEMA_VERSION = 2
 
-#: Cell statuses from worst to best (see the module docstring for why ``skipped`` ranks below ``passed``).
-STATUS_ORDER: tuple[str, ...] = ("failed", "broken", "passed", "skipped", "not_run")
+#: Cell statuses from worst to best (see the module docstring).
+STATUS_ORDER: tuple[str, ...] = ("failed", "broken", "missing", "warning", "passed", "skipped", "not_run")
 DEVICE_COLUMN = "device"
+DEVICE_COLUMN_LABEL = "device checks"
 
 #: How each status is shown in Markdown/HTML.
 STATUS_LABEL: dict[str, str] = {
-    "failed": "FAIL", "broken": "ERROR", "skipped": "SKIP", "passed": "PASS", "not_run": "NOT RUN",
+    "failed": "FAIL", "broken": "ERROR", "missing": "NOT RUN", "warning": "WARN", "skipped": "SKIP",
+    "passed": "PASS", "not_run": "—",
 }
-_STATUS_ICON: dict[str, str] = {"failed": "❌", "broken": "⚠️", "skipped": "⏭️", "passed": "✅", "not_run": "➖"}
+_STATUS_ICON: dict[str, str] = {"failed": "❌", "broken": "⚠️", "missing": "⭕", "warning": "🔸", "skipped": "⏭️",
+                                "passed": "✅", "not_run": "➖"}
 
 
 def _rank(status: str) -> int:
     return STATUS_ORDER.index(status)
 
 
-def _sev_rank(severity: str) -> int:
+def _sev_rank(severity: str | None) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def _one_line(text: str, limit: int = 200) -> str:
-    line = " ".join(text.split())
+    line = " ".join(neutralize(" ".join(str(text).split())).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 _INFRA_LOWER = frozenset(n.casefold() for n in INFRA_CATEGORY_NAMES)
 
 
-def cell_outcome(record: Record) -> str:
-    """The outcome a record shows in the matrix: its own, except an infrastructure skip shows as ``broken``."""
+def cell_outcome(record: Record, gate_severity: str | None = None) -> str:
+    """The status a record shows in the matrix: its outcome, except that an infrastructure skip shows as
+    ``broken`` and, given ``gate_severity``, a failure below it shows as ``warning``."""
     if record.outcome == "skipped" and record.category and record.category.casefold() in _INFRA_LOWER:
         return "broken"
+    if record.outcome == "failed" and gate_severity is not None and _sev_rank(record.severity) > _sev_rank(
+            gate_severity) and not (record.category and record.category.casefold() in _INFRA_LOWER):
+        return "warning"
     return record.outcome
 
 
@@ -99,10 +117,35 @@ def short_reason(record: Record, limit: int = 200) -> str:
     return _one_line(tag + text, limit)
 
 
+_VERSION_FOUND_RE = re.compile(r"version_name (?P<name>.+?) \(version_code (?P<code>-?\d+)\)")
+_LAUNCH_MS_RE = re.compile(r" in (?P<ms>\d+) ms")
+
+
+def found_summary(records: Iterable[Record]) -> str:
+    """What passing checks found, for a PASS cell: ``16.0.7070.2036 (2002707036) · system at /system/app/Word ·
+    launched in 812 ms`` (version, install kind, launch time; the region for the device column)."""
+    parts: dict[str, str] = {}
+    for r in records:
+        if r.outcome != "passed" or not r.found:
+            continue
+        if r.check == "version":
+            m = _VERSION_FOUND_RE.search(r.found)
+            parts["version"] = f"{m['name']} ({m['code']})" if m else r.found
+        elif r.check == "install_kind":
+            parts["install_kind"] = r.found
+        elif r.check == "launch":
+            m = _LAUNCH_MS_RE.search(r.found)
+            parts["launch"] = f"launched in {m['ms']} ms" if m else "launched"
+        elif r.check == "region":
+            parts["region"] = f"region {r.found}"
+    order = ("region", "version", "install_kind", "launch")
+    return _one_line(" · ".join(parts[k] for k in order if k in parts), 240)
+
+
 @dataclass(frozen=True)
 class CheckResult:
-    """One check inside a cell: ``check`` name, ``outcome``, ``severity``, one-line ``reason``, ``nodeid``,
-    ``expected``/``found`` text (or None) and ``category`` (or None)."""
+    """One check inside a cell: ``check`` name, ``outcome`` (matrix status), ``severity``, one-line ``reason``,
+    ``nodeid``, ``expected``/``found`` text (or None) and ``category`` (or None)."""
 
     check: str
     outcome: str
@@ -121,12 +164,14 @@ class Cell:
     Attributes:
         status: worst status (one of :data:`STATUS_ORDER`).
         reason: one line: ``"<check>: <reason>"`` of the worst check, plus ``" (+N more)"`` when other checks
-            share that status; for an all-passed cell ``"<n> checks passed: a, b, …"``.
+            share that status; for a PASS cell what was found and how many checks passed.
         check: name of the check that gave the status, or None when ``not_run``.
         severity: its severity, or None.
         category: its category, or None.
         package: the app's package (None for the device column or ``not_run``).
         checks: every check of the cell, worst first.
+        missing: required checks of the cell that did not run (the run header expected them).
+        found: for cells with passing checks, what they found (version, install kind, launch time).
     """
 
     status: str
@@ -136,17 +181,26 @@ class Cell:
     category: str | None = None
     package: str | None = None
     checks: tuple[CheckResult, ...] = ()
+    missing: tuple[str, ...] = ()
+    found: str = ""
 
     def counts(self) -> dict[str, int]:
-        """Checks per outcome: ``{"passed": n, "failed": n, "broken": n, "skipped": n}``."""
+        """Checks per outcome: ``{"passed": n, "failed": n, "broken": n, "skipped": n, "warning": n,
+        "missing": n}``."""
         c = Counter(ch.outcome for ch in self.checks)
-        return {k: c.get(k, 0) for k in ("passed", "failed", "broken", "skipped")}
+        out = {k: c.get(k, 0) for k in ("passed", "failed", "broken", "skipped", "warning")}
+        out["missing"] = len(self.missing)
+        return out
 
 
 @dataclass(frozen=True)
 class DeviceRow:
-    """One device: identity as recorded (``serial``, ``host``, ``model``, ``profile``, ``region``,
-    ``fingerprint``, ``android``, ``sdk``), its worst ``status`` and its ``cells`` keyed by column."""
+    """One device: identity as recorded, its worst ``status`` and its ``cells`` keyed by column.
+
+    ``serial`` is the adb serial (``host:port`` for a network device) and ``host`` the farm's adb server: the
+    row's key within a run. ``device_serial`` is the device's own serial (``ro.serialno``), the identity that
+    holds across runs; ``build`` the ROM build (``ro.build.version.incremental``).
+    """
 
     serial: str
     host: str
@@ -158,23 +212,29 @@ class DeviceRow:
     sdk: int | None
     status: str
     cells: dict[str, Cell] = field(default_factory=dict)
+    device_serial: str | None = None
+    build: str | None = None
+    run_ids: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
-        """``"<model> · <region> (<serial>)"``, with ``?`` for unknown parts."""
-        return f"{self.model or '?'} · {self.region or '?'} ({self.serial})"
+        """``"<model> · <region> (<device serial>)"``, with ``?`` for unknown parts."""
+        return f"{self.model or '?'} · {self.region or '?'} ({self.device_serial or self.serial})"
 
 
 @dataclass(frozen=True)
 class Matrix:
     """The compliance matrix: ``columns`` (``"device"`` then apps), ``packages`` (app → package),
-    ``devices`` (rows), ``totals`` (checks per outcome) and ``generated_at`` (UTC ISO-8601)."""
+    ``devices`` (rows), ``totals`` (checks per outcome), ``generated_at`` (UTC ISO-8601), ``gate_severity``
+    (failures below it are warnings) and ``run_ids`` (the runs it was built from)."""
 
     columns: tuple[str, ...]
     packages: dict[str, str]
     devices: tuple[DeviceRow, ...]
     totals: dict[str, int]
     generated_at: str
+    gate_severity: str = "critical"
+    run_ids: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
@@ -183,25 +243,37 @@ class Matrix:
         return min(statuses, key=_rank) if statuses else "not_run"
 
     def failing(self) -> list[tuple[DeviceRow, str, Cell]]:
-        """Every (device, column, cell) whose status is ``failed`` or ``broken``, in row/column order."""
+        """Every (device, column, cell) that blocks or warns: ``failed``, ``broken``, ``missing``, ``warning``."""
         return [(d, col, d.cells[col]) for d in self.devices for col in self.columns
-                if d.cells[col].status in ("failed", "broken")]
+                if d.cells[col].status in ("failed", "broken", "missing", "warning")]
 
 
-def _cell(records: list[Record], package: str | None) -> Cell:
-    if not records:
-        return Cell(status="not_run", reason="no check ran", package=package)
-    ordered = sorted(enumerate(records),
-                     key=lambda ir: (_rank(cell_outcome(ir[1])), _sev_rank(ir[1].severity), ir[0]))
+def _cell(records: list[Record], package: str | None, missing: Sequence[ExpectedCheck], gate_severity: str) -> Cell:
+    missing_names = tuple(dict.fromkeys(e.check for e in missing))
+    found = found_summary(records)
+    if not records and not missing:
+        return Cell(status="not_run", reason="no check applies", package=package)
+    ordered = sorted(enumerate(records), key=lambda ir: (_rank(cell_outcome(ir[1], gate_severity)),
+                                                         _sev_rank(ir[1].severity), ir[0]))
     recs = [r for _, r in ordered]
-    checks = tuple(CheckResult(check=r.check, outcome=cell_outcome(r), severity=r.severity, reason=short_reason(r),
-                               nodeid=r.nodeid, expected=r.expected, found=r.found, category=r.category)
-                   for r in recs)
-    worst = checks[0]
+    checks = tuple(CheckResult(check=r.check, outcome=cell_outcome(r, gate_severity), severity=r.severity,
+                               reason=short_reason(r), nodeid=r.nodeid, expected=r.expected, found=r.found,
+                               category=r.category) for r in recs)
+    worst = checks[0] if checks else None
+    required_missing = [e for e in missing if _sev_rank(e.severity) <= _sev_rank(gate_severity)]
+    if required_missing and (worst is None or _rank(worst.outcome) > _rank("missing")):
+        reason = "not run: " + ", ".join(missing_names)
+        if checks:
+            n = sum(1 for c in checks if c.outcome == "passed")
+            reason += f" ({n} other check{'s' if n != 1 else ''} passed)" if n else ""
+        first = required_missing[0]
+        return Cell(status="missing", reason=_one_line(reason, 300), check=first.check, severity=first.severity,
+                    package=package, checks=checks, missing=missing_names, found=found)
+    assert worst is not None
     if worst.outcome == "passed":
-        names = ", ".join(dict.fromkeys(c.check for c in checks if c.outcome == "passed"))
         n = sum(1 for c in checks if c.outcome == "passed")
-        reason = f"{n} check{'s' if n != 1 else ''} passed: {names}"
+        names = ", ".join(dict.fromkeys(c.check for c in checks if c.outcome == "passed"))
+        reason = (found + " · " if found else "") + f"{n} check{'s' if n != 1 else ''} passed: {names}"
         skipped = len(checks) - n
         if skipped:
             reason += f" ({skipped} not applicable)"
@@ -211,62 +283,92 @@ def _cell(records: list[Record], package: str | None) -> Cell:
         if same:
             reason += f" (+{same} more {worst.outcome})"
     return Cell(status=worst.outcome, reason=_one_line(reason, 300), check=worst.check, severity=worst.severity,
-                category=worst.category, package=package, checks=checks)
+                category=worst.category, package=package, checks=checks, missing=missing_names, found=found)
 
 
-def build_matrix(records: Iterable[Record]) -> Matrix:
+def build_matrix(records: Iterable[Record], *, expected: Iterable[ExpectedCheck] | None = None,
+                 gate_severity: str = "critical") -> Matrix:
     """Build the matrix from records (any order; reruns de-duplicated by nodeid, last wins).
 
-    Rows are keyed by (farm host, serial). Device identity fields take the first non-null value seen for the
-    row. Every row has a cell for every
-    column (``not_run`` where no record exists).
+    ``expected``: the checks the runs' contract requires (run headers); those without a record make their
+    cell ``missing`` (devices that no record mentions get a row too). ``gate_severity``: failures below it
+    show as ``warning``. Rows are keyed by (farm host, adb serial); identity fields take the first non-null
+    value seen for the row. Every row has a cell for every column.
     """
     recs = latest_per_nodeid(list(records))
-    # a row is one device on one farm host: two hosts may both serve an `emulator-5554`
-    by_serial: dict[tuple[str, str], list[Record]] = {}
+    from harness.reporting.gate import missing_checks  # the gate owns the "what did not run" rule
+
+    missing = missing_checks(recs, list(expected or ()))
+    by_device: dict[tuple[str, str], list[Record]] = {}
+    missing_by_device: dict[tuple[str, str], list[ExpectedCheck]] = {}
     packages: dict[str, str] = {}
+    idents: dict[tuple[str, str], ExpectedCheck] = {}
     for r in recs:
-        by_serial.setdefault((r.host, r.serial), []).append(r)
+        by_device.setdefault((r.host, r.serial), []).append(r)
         if r.column != DEVICE_COLUMN and r.package:
             packages.setdefault(r.column, r.package)
+    for e in missing:
+        missing_by_device.setdefault((e.host, e.serial), []).append(e)
+        by_device.setdefault((e.host, e.serial), [])
+        idents.setdefault((e.host, e.serial), e)
+        if e.package:
+            packages.setdefault(e.app or e.package, e.package)
     columns = (DEVICE_COLUMN, *sorted(packages, key=str.casefold))
     rows: list[DeviceRow] = []
-    for (_host, serial), dev_recs in by_serial.items():
+    for key, dev_recs in by_device.items():
         def first(attr: str, dev_recs: list[Record] = dev_recs) -> object:
             return next((getattr(r, attr) for r in dev_recs if getattr(r, attr) is not None), None)
 
+        gone = missing_by_device.get(key, [])
+        ident = idents.get(key)
+
+        def col_of(e: ExpectedCheck) -> str:
+            return DEVICE_COLUMN if e.package is None else (e.app or e.package)
+
         cells = {col: _cell([r for r in dev_recs if r.column == col],
-                            None if col == DEVICE_COLUMN else packages.get(col)) for col in columns}
+                            None if col == DEVICE_COLUMN else packages.get(col),
+                            [e for e in gone if col_of(e) == col], gate_severity) for col in columns}
         ran = [c.status for c in cells.values() if c.status != "not_run"]
-        rows.append(DeviceRow(serial=serial, host=str(first("host")), model=first("model"),  # type: ignore[arg-type]
-                              profile=first("profile"), region=first("region"),  # type: ignore[arg-type]
-                              fingerprint=first("fingerprint"), android=first("android"),  # type: ignore[arg-type]
-                              sdk=first("sdk"), status=min(ran, key=_rank) if ran else "not_run",  # type: ignore[arg-type]
-                              cells=cells))
-    rows.sort(key=lambda d: ((d.model or "").casefold(), d.region or "", d.serial))
-    totals = Counter(r.outcome for r in recs)
+        rows.append(DeviceRow(
+            serial=key[1], host=key[0], model=first("model") or (ident.model if ident else None),  # type: ignore[arg-type]
+            profile=first("profile"), region=first("region") or (ident.region if ident else None),  # type: ignore[arg-type]
+            fingerprint=first("fingerprint"), android=first("android"), sdk=first("sdk"),  # type: ignore[arg-type]
+            status=min(ran, key=_rank) if ran else "not_run", cells=cells,
+            device_serial=first("device_serial") or (ident.device_serial if ident else None),  # type: ignore[arg-type]
+            build=first("build"),  # type: ignore[arg-type]
+            run_ids=tuple(dict.fromkeys(r.run_id for r in dev_recs if r.run_id))))
+    rows.sort(key=lambda d: ((d.model or "").casefold(), d.region or "", d.device_serial or d.serial, d.host))
+    totals = Counter(cell_outcome(r, gate_severity) if cell_outcome(r, gate_severity) == "warning" else r.outcome
+                     for r in recs)
     return Matrix(columns=columns, packages=packages, devices=tuple(rows),
-                  totals={k: totals.get(k, 0) for k in ("passed", "failed", "broken", "skipped")},
-                  generated_at=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"))
+                  totals={k: totals.get(k, 0) for k in ("passed", "failed", "broken", "skipped", "warning")}
+                  | {"missing": len(missing)},
+                  generated_at=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+                  gate_severity=gate_severity, run_ids=tuple(dict.fromkeys(r.run_id for r in recs if r.run_id)))
 
 
 def matrix_to_json(matrix: Matrix) -> dict[str, object]:
-    """The compliance.json document (schema version :data:`SCHEMA_VERSION`; see README_SECTION.md)."""
+    """The compliance.json document (schema version :data:`SCHEMA_VERSION`; see the README)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": matrix.generated_at,
+        "gate_severity": matrix.gate_severity,
+        "run_ids": list(matrix.run_ids),
         "status": matrix.status,
         "status_order": list(STATUS_ORDER),
         "totals": matrix.totals,
         "columns": [{"name": c, "package": matrix.packages.get(c)} for c in matrix.columns],
         "devices": [
             {
-                "serial": d.serial, "host": d.host, "model": d.model, "profile": d.profile, "region": d.region,
+                "serial": d.serial, "adb_serial": d.serial, "device_serial": d.device_serial, "host": d.host,
+                "model": d.model, "profile": d.profile, "region": d.region, "build": d.build,
                 "fingerprint": d.fingerprint, "android": d.android, "sdk": d.sdk, "status": d.status,
+                "run_ids": list(d.run_ids),
                 "cells": {
                     col: {
                         "status": c.status, "reason": c.reason, "check": c.check, "severity": c.severity,
                         "category": c.category, "package": c.package, "counts": c.counts(),
+                        "found": c.found, "missing": list(c.missing),
                         "checks": [{"check": ch.check, "outcome": ch.outcome, "severity": ch.severity,
                                     "reason": ch.reason, "expected": ch.expected, "found": ch.found,
                                     "category": ch.category, "nodeid": ch.nodeid} for ch in c.checks],
@@ -279,39 +381,57 @@ def matrix_to_json(matrix: Matrix) -> dict[str, object]:
     }
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+def _column_label(col: str) -> str:
+    return DEVICE_COLUMN_LABEL if col == DEVICE_COLUMN else col
+
+
+def _totals_line(matrix: Matrix) -> str:
+    t = matrix.totals
+    text = (f"{len(matrix.devices)} device{'s' if len(matrix.devices) != 1 else ''} · checks: {t['passed']} passed, "
+            f"{t['failed']} failed, {t['broken']} error (infrastructure), {t['skipped']} skipped")
+    if t.get("warning"):
+        text += f", {t['warning']} below the gate (warnings)"
+    if t.get("missing"):
+        text += f", {t['missing']} required not run"
+    return text
+
+
+_LEGEND = ("Cell = worst status of its checks: FAIL (product defect at or above the gate) > ERROR (infrastructure "
+           "stopped a check; nothing proven) > NOT RUN (a required check did not run) > WARN (a defect below the "
+           "gate) > PASS (what was found) > SKIP (no check applied).")
 
 
 def matrix_to_markdown(matrix: Matrix) -> str:
-    """compliance.md: a summary line, the table (one row per device) and a list of failing cells."""
-    t = matrix.totals
+    """compliance.md: a summary line, the table (one row per device) and a list of failing cells.
+
+    Device text is neutralized and HTML-escaped (Markdown renders raw HTML).
+    """
     lines = [
         "# Compliance matrix",
         "",
-        f"Generated {matrix.generated_at} · overall **{STATUS_LABEL[matrix.status]}** · "
-        f"{len(matrix.devices)} devices · checks: {t['passed']} passed, {t['failed']} failed, "
-        f"{t['broken']} error (infrastructure), {t['skipped']} skipped",
+        f"Generated {matrix.generated_at} · overall **{STATUS_LABEL[matrix.status]}** · {_totals_line(matrix)}"
+        f" · gate: {matrix.gate_severity}",
         "",
-        "Cell = worst status of its checks (FAIL > ERROR > PASS > SKIP) and the reason. "
-        "FAIL is a product defect; ERROR means infrastructure stopped the check (nothing proven); "
-        "SKIP means no check applied.",
+        _LEGEND,
         "",
-        "| Device | " + " | ".join(_md_escape(c) for c in matrix.columns) + " |",
+        "| Device | " + " | ".join(md_text(_column_label(c)) for c in matrix.columns) + " |",
         "|---" * (len(matrix.columns) + 1) + "|",
     ]
     for d in matrix.devices:
-        cells = [f"{_STATUS_ICON[c.status]} {STATUS_LABEL[c.status]}: {_md_escape(c.reason)}"
+        cells = [f"{_STATUS_ICON[c.status]} {STATUS_LABEL[c.status]}: {md_text(c.reason)}"
                  for c in (d.cells[col] for col in matrix.columns)]
-        head = f"**{_md_escape(d.model or '?')} · {_md_escape(d.region or '?')}**<br>`{_md_escape(d.serial)}`"
+        head = (f"**{md_text(d.model or '?')} · {md_text(d.region or '?')}**"
+                f"<br>`{md_text(d.device_serial or d.serial)}`"
+                + (f"<br>build {md_text(d.build)}" if d.build else "")
+                + f"<br>adb {md_text(d.serial)} @ {md_text(d.host)}")
         lines.append(f"| {head} | " + " | ".join(cells) + " |")
     failing = matrix.failing()
-    lines += ["", "## Failing cells", ""]
+    lines += ["", "## Cells that block or warn", ""]
     if not failing:
         lines.append("None.")
     for d, col, c in failing:
-        lines.append(f"- {STATUS_LABEL[c.status]} **{_md_escape(d.label)}** / **{_md_escape(col)}** "
-                     f"[{c.severity}]: {_md_escape(c.reason)}")
+        lines.append(f"- {STATUS_LABEL[c.status]} **{md_text(d.label)}** / **{md_text(_column_label(col))}** "
+                     f"[{md_text(c.severity or '')}]: {md_text(c.reason)}")
     return "\n".join(lines) + "\n"
 
 
@@ -320,7 +440,8 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;width:100%;table-layout:fixed}
 th,td{border:1px solid #ccc;padding:6px;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 th{background:#f3f3f3;position:sticky;top:0}thead th:first-child{width:12em}
-.failed{background:#fde2e1}.broken{background:#fff1cc}.skipped{background:#eef0f3}.passed{background:#e3f6e3}
+.failed{background:#fde2e1}.broken{background:#fff1cc}.missing{background:#e9e3f7}.warning{background:#fff7e0}
+.skipped{background:#eef0f3}.passed{background:#e3f6e3}
 .not_run{background:#fafafa;color:#888}.st{font-weight:700}.reason{font-size:12px}
 .badge{display:inline-block;padding:1px 6px;border-radius:3px;font-weight:700}
 ul.failing li{margin:.2em 0}code{font-size:12px}
@@ -331,11 +452,11 @@ def matrix_to_html(matrix: Matrix) -> str:
     """compliance.html: a self-contained page (inline CSS, no scripts, no external resources).
 
     Elements tests and people rely on: ``#summary``, ``table#matrix`` with ``tr[data-serial]`` rows and
-    ``td[data-column][data-status]`` cells, and ``ul#failing`` listing every failed/broken cell.
+    ``td[data-column][data-status]`` cells, and ``ul#failing`` listing every cell that blocks or warns.
     """
-    e = html.escape
-    t = matrix.totals
-    head = "".join(f"<th>{e(c)}" + (f"<br><code>{e(matrix.packages[c])}</code>" if c in matrix.packages else "")
+    e = html_text
+    head = "".join(f"<th>{e(_column_label(c))}"
+                   + (f"<br><code>{e(matrix.packages[c])}</code>" if c in matrix.packages else "")
                    + "</th>" for c in matrix.columns)
     rows = []
     for d in matrix.devices:
@@ -343,29 +464,31 @@ def matrix_to_html(matrix: Matrix) -> str:
         for col in matrix.columns:
             c = d.cells[col]
             tip = "\n".join(f"{ch.outcome.upper()} {ch.check} [{ch.severity}]: {ch.reason}" for ch in c.checks)
+            if c.missing:
+                tip += ("\n" if tip else "") + "NOT RUN " + ", ".join(c.missing)
             tds.append(f'<td class="{c.status}" data-column="{e(col)}" data-status="{c.status}" title="{e(tip)}">'
                        f'<span class="st">{STATUS_LABEL[c.status]}</span> '
                        f'<span class="reason">{e(c.reason)}</span></td>')
-        rows.append(f'<tr data-serial="{e(d.serial)}"><td class="dev {d.status}"><b>{e(d.model or "?")} · '
-                    f'{e(d.region or "?")}</b><br><code>{e(d.serial)}</code><br><small>Android {e(d.android or "?")}'
-                    f' · {e(d.host)}</small></td>{"".join(tds)}</tr>')
+        build = f"<br><small>build {e(d.build)}</small>" if d.build else ""
+        rows.append(f'<tr data-serial="{e(d.serial)}" data-device-serial="{e(d.device_serial or "")}">'
+                    f'<td class="dev {d.status}"><b>{e(d.model or "?")} · {e(d.region or "?")}</b><br>'
+                    f'<code>{e(d.device_serial or d.serial)}</code>{build}<br><small>Android {e(d.android or "?")}'
+                    f' · adb {e(d.serial)} @ {e(d.host)}</small></td>{"".join(tds)}</tr>')
     failing = "".join(
         f'<li class="{c.status}"><span class="badge">{STATUS_LABEL[c.status]}</span> <b>{e(d.label)}</b> / '
-        f'<b>{e(col)}</b> [{e(c.severity or "")}]: {e(c.reason)}</li>' for d, col, c in matrix.failing()
+        f'<b>{e(_column_label(col))}</b> [{e(c.severity or "")}]: {e(c.reason)}</li>'
+        for d, col, c in matrix.failing()
     ) or "<li>None.</li>"
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<title>Compliance matrix</title>"
         f"<style>{_CSS}</style></head><body>\n<h1>Compliance matrix</h1>\n"
         f'<p id="summary">Generated {e(matrix.generated_at)} · overall <b class="{matrix.status}">'
-        f"{STATUS_LABEL[matrix.status]}</b> · {len(matrix.devices)} devices · checks: {t['passed']} passed, "
-        f"{t['failed']} failed, {t['broken']} error (infrastructure), {t['skipped']} skipped</p>\n"
-        "<p>Cell = worst status of its checks (FAIL &gt; ERROR &gt; PASS &gt; SKIP). FAIL is a product defect; "
-        "ERROR means infrastructure stopped the check (nothing proven); SKIP means no check applied. "
-        "Hover a cell for every check.</p>\n"
+        f"{STATUS_LABEL[matrix.status]}</b> · {e(_totals_line(matrix))} · gate: {e(matrix.gate_severity)}</p>\n"
+        f"<p>{e(_LEGEND)} Hover a cell for every check.</p>\n"
         f'<table id="matrix"><thead><tr><th>Device</th>{head}</tr></thead><tbody>\n'
         + "\n".join(rows)
-        + '\n</tbody></table>\n<h2>Failing cells</h2>\n<ul id="failing" class="failing">'
+        + '\n</tbody></table>\n<h2>Cells that block or warn</h2>\n<ul id="failing" class="failing">'
         + failing + "</ul>\n</body></html>\n"
     )
 

@@ -15,16 +15,27 @@ died; ``fsync`` at most once a second and at the end, against power loss). Field
 A device-level check (``region``, ``profile_match``, ``device``) has ``package`` null; the matrix shows it in
 its "device" column. Unknown extra keys are ignored (forward compatible); missing or mistyped known keys are
 an error naming the file, line and key.
+
+Runs. Every pytest run of the suites starts its lines with a *run header* (``{"type": "run", "run_id": ...}``,
+:class:`RunHeader`): when it started, the harness version, its options, a digest of the profile set, its shard,
+every device the adb servers listed and every check the contract requires on the devices it covers
+(``expected``). Each record carries the ``run_id``. A file may hold several runs (plain pytest appends);
+:func:`read_runs` keeps them apart, and a report is built from one run unless several are merged on purpose
+(``tools.report`` with several ``--records``, e.g. the shards of one farm). ``expected`` is what lets the gate
+see checks that never ran (deselected with ``-k``, another suite not selected, a run that died).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import fcntl
 import json
 import os
+import secrets
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -32,6 +43,11 @@ from harness.errors import Error
 
 Check = Literal["presence", "version", "install_kind", "enabled", "region", "app_region", "launch",
                 "profile_match", "device"]
+
+#: The checks the suites run per (device, required app), and per device. A run's ``expected`` list is built
+#: from these; ``tests/e2e`` checks that the suites define exactly these.
+APP_CHECKS: tuple[str, ...] = ("presence", "version", "install_kind", "enabled", "app_region", "launch")
+DEVICE_LEVEL_CHECKS: tuple[str, ...] = ("region",)
 Severity = Literal["blocker", "critical", "normal", "minor"]
 Outcome = Literal["passed", "failed", "broken", "skipped"]
 
@@ -73,6 +89,10 @@ class Record(BaseModel):
             package checks share, is charged to the first of them only), or None.
         recovered_after_s: the device dropped during that work and came back after this many seconds; the work
             ran again (once). None when nothing dropped.
+        run_id: the run that wrote the record (its :class:`RunHeader`), or None for records of older harnesses.
+        device_serial: the device's own serial (``ro.serialno``; host-qualified when two devices share one): the
+            identity that stays the same across runs, unlike a network device's adb serial ``host:port``.
+        build: ``ro.build.version.incremental`` (the ROM build), or None.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore", protected_namespaces=())
@@ -98,6 +118,9 @@ class Record(BaseModel):
     duration_s: float = 0.0
     device_s: float | None = None
     recovered_after_s: float | None = None
+    run_id: str | None = None
+    device_serial: str | None = None
+    build: str | None = None
 
     @property
     def column(self) -> str:
@@ -105,6 +128,92 @@ class Record(BaseModel):
         if self.package is None or self.check in DEVICE_CHECKS:
             return "device"
         return self.app or self.package
+
+
+class ExpectedCheck(BaseModel):
+    """One check the contract requires in a run: device (``host``, ``serial``), ``check``, ``package`` (None for
+    device-level checks), ``app`` and ``severity``."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    host: str
+    serial: str
+    check: str
+    package: str | None = None
+    app: str | None = None
+    severity: Severity
+    model: str | None = None
+    region: str | None = None
+    device_serial: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str, str | None]:
+        """``(host, serial, check, package)``: how records are matched to it."""
+        return (self.host, self.serial, self.check, self.package)
+
+
+class RunHeader(BaseModel):
+    """The first line a run writes (``"type": "run"``).
+
+    Attributes:
+        run_id: unique id (``<UTC start>-<random>``), repeated in every record of the run.
+        started: UTC ISO-8601 start time. harness_version: the preload-harness version.
+        argv: the pytest arguments. options: the harness options (servers, serials, region, gate severity...).
+        profiles_digest: ``sha256:`` of the profile files' bytes (which contract was checked).
+        shard: ``"K/N"`` when the run took only the K-th of N shards of the farm, else None.
+        listed: every device the adb servers listed, ``"host/serial"``, before ``--serial`` / ``--shard``.
+        devices: the devices this run covers (``host``, ``serial``, ``device_serial``, ``model``, ``region``,
+            ``profile``, ``fingerprint``, ``build``, ``problem``).
+        expected: every check the contract requires on the covered devices (:class:`ExpectedCheck`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    type: Literal["run"] = "run"
+    run_id: str
+    started: str
+    harness_version: str = ""
+    argv: list[str] = []
+    options: dict[str, Any] = {}
+    profiles_digest: str | None = None
+    shard: str | None = None
+    listed: list[str] = []
+    devices: list[dict[str, Any]] = []
+    expected: list[ExpectedCheck] = []
+
+
+@dataclass
+class Run:
+    """One run read from a records file: its ``header`` (None for records without one) and ``records``."""
+
+    header: RunHeader | None
+    records: list[Record] = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def run_id(self) -> str | None:
+        """The header's run id (None for a header-less run)."""
+        return self.header.run_id if self.header else None
+
+
+def new_run_id() -> str:
+    """``20261201T031500Z-3f9a1c``: UTC start time and 6 random hex digits."""
+    return _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def read_runs(path: str | os.PathLike[str]) -> list[Run]:
+    """The runs in a records file, in the order they started (see the module docstring).
+
+    Records without a ``run_id`` (older files) form one header-less run. Raises :class:`RecordsFileError`
+    like :func:`read_records`.
+    """
+    runs: dict[str | None, Run] = {}
+    for item in _read_lines(path):
+        if isinstance(item, RunHeader):
+            runs.setdefault(item.run_id, Run(header=item, source=str(path))).header = item
+        else:
+            runs.setdefault(item.run_id, Run(header=None, source=str(path))).records.append(item)
+    return list(runs.values())
 
 
 def read_records(path: str | os.PathLike[str]) -> list[Record]:
@@ -117,6 +226,10 @@ def read_records(path: str | os.PathLike[str]) -> list[Record]:
         RecordsFileError: the file is missing/unreadable, or a complete line is not valid JSON or misses or
             mistypes a field (message: ``<path>:<line>: <key>: <problem>``).
     """
+    return [r for r in _read_lines(path) if isinstance(r, Record)]
+
+
+def _read_lines(path: str | os.PathLike[str]) -> list[Record | RunHeader]:
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -125,7 +238,7 @@ def read_records(path: str | os.PathLike[str]) -> list[Record]:
                                "it writes one JSON line per test") from exc
     lines = raw.split(b"\n")
     truncated_tail = not raw.endswith(b"\n")
-    records: list[Record] = []
+    records: list[Record | RunHeader] = []
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -140,7 +253,8 @@ def read_records(path: str | os.PathLike[str]) -> list[Record]:
         if not isinstance(data, dict):
             raise RecordsFileError(f"{p}:{lineno}: expected a JSON object, got {type(data).__name__}")
         try:
-            records.append(Record.model_validate(data))
+            records.append(RunHeader.model_validate(data) if data.get("type") == "run"
+                           else Record.model_validate(data))
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or '<record>'}: {e['msg']}"
                                  for e in exc.errors())
@@ -179,6 +293,11 @@ class RecordWriter:
         self._last_sync = time.monotonic()
         self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
+    def write_header(self, header: RunHeader) -> RunHeader:
+        """Append a run header line (at the start of a run)."""
+        self._append((header.model_dump_json() + "\n").encode())
+        return header
+
     def write(self, record: Record | dict[str, object]) -> Record:
         """Validate ``record`` (a :class:`Record` or a dict of its fields) and append it; return the Record.
 
@@ -194,6 +313,12 @@ class RecordWriter:
                 problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
                 raise RecordsFileError(f"{self.path}: invalid record: {problems}") from exc
         line = (json.dumps(record.model_dump(), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        self._append(line)
+        return record
+
+    def _append(self, line: bytes) -> None:
+        if self._fd is None:
+            raise RecordsFileError(f"{self.path}: RecordWriter is closed")
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         try:
             os.write(self._fd, line)
@@ -202,7 +327,6 @@ class RecordWriter:
                 self._last_sync = time.monotonic()
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
-        return record
 
     def close(self) -> None:
         """fsync and close the file (idempotent)."""

@@ -201,3 +201,28 @@ def _image(name: str) -> dict:
     import yaml
 
     return yaml.safe_load((ROOT / "virtual_device" / "images" / f"{name}.yaml").read_text())
+
+
+@pytest.mark.parametrize("extra", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_a_run_with_no_checkable_device_ends_with_exit_10_and_one_message(one_device, tmp_path, extra):
+    """--serial that does not exist: no per-app check can run; exit 10 (infrastructure), never an INTERNALERROR."""
+    server, _ = one_device
+    run = run_suites(tmp_path, server, "--serial", "NOSUCH123", *extra)
+    assert run.returncode == 10, run.output[-2000:]
+    assert "INTERNALERROR" not in run.output and "Traceback" not in run.output
+    assert run.output.count("no device can be checked") == 1
+    assert "NOSUCH123" in run.output and "not attached to any adb server" in run.output
+    assert [(r["serial"], r["outcome"]) for r in run.records] == [("NOSUCH123", "broken")]
+
+
+def test_only_device_unauthorized_or_unknown_ends_with_exit_10(tmp_path):
+    unknown = variant_image(tmp_path, "mi5-cn", "unknown-model",
+                            props={**_props("mi5-cn"), "ro.product.model": "MI 6", "ro.product.device": "sagit"})
+    locked = variant_image(tmp_path, "mi5-cn", "unauthorized", behaviour={"refuse_auth": True})
+    with AdbServer() as server, Farm([unknown], server), \
+            Farm([locked], server, wait_state=("unauthorized",)):
+        run = run_suites(tmp_path, f"127.0.0.1:{server.port}")
+    assert run.returncode == 10, run.output[-2000:]
+    assert "INTERNALERROR" not in run.output
+    assert "matches no device profile" in run.output and "unauthorized" in run.output
+    assert sorted(r["check"] for r in run.records) == ["device", "profile_match"]

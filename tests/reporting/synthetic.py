@@ -27,9 +27,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 CONFTEST = '''
 import json, os, pytest
-from harness.reporting.records import RecordWriter
+from harness.reporting.records import ExpectedCheck, RecordWriter, RunHeader, new_run_id
 
 _WRITER = RecordWriter(os.environ["SYNTH_RECORDS"])
+_RUN_ID = new_run_id()
+
+def pytest_collection_modifyitems(items):
+    cases = [it.callspec.params["case"] for it in items if getattr(it, "callspec", None)]
+    _WRITER.write_header(RunHeader(run_id=_RUN_ID, started="2026-11-29T21:53:45Z", expected=[
+        ExpectedCheck(host="127.0.0.1:5037", serial=c["serial"], check=c["check"], package=c.get("package"),
+                      app=c.get("app"), severity=c["severity"], model=c["model"], region=c["region"])
+        for c in cases]))
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
@@ -59,7 +67,7 @@ def pytest_runtest_makereport(item, call):
         "package": case.get("package"), "app": case.get("app"), "severity": case["severity"],
         "outcome": status, "category": case.get("category") if status != "passed" else None,
         "reason": " ".join(msg.split()), "expected": case.get("expected"), "found": case.get("found"),
-        "duration_s": round(rep.duration, 3),
+        "duration_s": round(rep.duration, 3), "run_id": _RUN_ID,
     })
 '''
 

@@ -86,7 +86,7 @@ def test_matrix_page_lists_failing_devices_and_apps(synthetic_run: SyntheticRun)
         page.goto(synthetic_run.matrix_paths["html"].resolve().as_uri())
         page.wait_for_selector("table#matrix")
         headers = page.locator("table#matrix thead th").all_inner_texts()
-        assert [h.split("\n")[0] for h in headers] == ["Device", "device", "Excel", "Outlook", "PowerPoint",
+        assert [h.split("\n")[0] for h in headers] == ["Device", "device checks", "Excel", "Outlook", "PowerPoint",
                                                         "Skype", "Word"]
         cell = page.locator("tr[data-serial='mi4s-cn-0002'] td[data-column='Excel']")
         assert cell.get_attribute("data-status") == "failed"
@@ -96,7 +96,7 @@ def test_matrix_page_lists_failing_devices_and_apps(synthetic_run: SyntheticRun)
         failing = page.inner_text("ul#failing")
         for device in ("MI 4S · CN", "Redmi Note 3 · RU", "Redmi 3 · ID", "Redmi Note 3 · IN"):
             assert device in failing
-        for app in ("Excel", "device", "Outlook", "PowerPoint"):
+        for app in ("Excel", "device checks", "Outlook", "PowerPoint"):
             assert f"/ {app} [" in failing
         assert page.locator("tr[data-serial]").count() == 5
 

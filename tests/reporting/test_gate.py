@@ -9,6 +9,7 @@ from harness.reporting.gate import (
     EXIT_CODES,
     EXIT_INFRASTRUCTURE,
     EXIT_NO_CHECKS,
+    EXIT_PARTIAL,
     EXIT_PRODUCT_DEFECT,
     EXIT_SHIP,
     EXIT_USAGE,
@@ -21,7 +22,7 @@ from .helpers import rec
 
 
 def test_codes_are_distinct_and_avoid_pytest_codes() -> None:
-    codes = [EXIT_SHIP, EXIT_PRODUCT_DEFECT, EXIT_INFRASTRUCTURE, EXIT_NO_CHECKS, EXIT_USAGE]
+    codes = [EXIT_SHIP, EXIT_PRODUCT_DEFECT, EXIT_INFRASTRUCTURE, EXIT_NO_CHECKS, EXIT_USAGE, EXIT_PARTIAL]
     assert len(set(codes)) == len(codes) and set(codes) == set(EXIT_CODES)
     assert not set(codes) & {2, 3, 4, 5}
 

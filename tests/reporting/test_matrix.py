@@ -25,7 +25,7 @@ def test_worst_status_order_failed_broken_passed_skipped() -> None:
     assert row.cells["PowerPoint"].status == "passed"  # a not-applicable skip does not hide a pass
     assert row.cells["PowerPoint"].reason == "1 check passed: presence (1 not applicable)"
     assert row.status == "failed"
-    assert STATUS_ORDER == ("failed", "broken", "passed", "skipped", "not_run")
+    assert STATUS_ORDER == ("failed", "broken", "missing", "warning", "passed", "skipped", "not_run")
 
 
 def test_all_skipped_cell_is_skipped_and_row_of_passes_and_skips_is_passed() -> None:
@@ -67,7 +67,7 @@ def test_missing_cell_is_not_run_and_rows_sorted_by_model() -> None:
     assert [d.model for d in m.devices] == ["MI 4S", "MI 5"]
     mi5 = m.devices[1]
     assert mi5.cells["Excel"].status == "not_run"
-    assert mi5.cells["Excel"].reason == "no check ran"
+    assert mi5.cells["Excel"].reason == "no check applies"
     assert mi5.status == "passed"
 
 
@@ -78,9 +78,10 @@ def test_same_status_reason_names_the_most_severe_and_counts_the_rest() -> None:
         rec("s1", "Word", "enabled", outcome="failed", severity="critical", reason="[disabled]"),
     ])
     cell = m.devices[0].cells["Word"]
-    assert cell.reason == "presence: [missing app] Word (+2 more failed)"
+    assert cell.reason == "presence: [missing app] Word (+1 more failed)"  # the normal one is a warning
     assert cell.severity == "blocker"
-    assert [c.check for c in cell.checks] == ["presence", "enabled", "launch"]
+    assert [(c.check, c.outcome) for c in cell.checks] == [("presence", "failed"), ("enabled", "failed"),
+                                                           ("launch", "warning")]
 
 
 def test_all_passed_reason_lists_checks_and_reason_is_one_line() -> None:
@@ -96,7 +97,7 @@ def test_all_passed_reason_lists_checks_and_reason_is_one_line() -> None:
 def test_rerun_replaces_the_earlier_attempt() -> None:
     m = build_matrix([rec(outcome="broken", reason="adb timeout"), rec(outcome="passed")])
     assert m.devices[0].cells["Word"].status == "passed"
-    assert m.totals == {"passed": 1, "failed": 0, "broken": 0, "skipped": 0}
+    assert m.totals == {"passed": 1, "failed": 0, "broken": 0, "skipped": 0, "warning": 0, "missing": 0}
 
 
 def test_empty_records_give_an_empty_matrix() -> None:
@@ -112,17 +113,19 @@ def test_write_matrix_files_and_json_schema(tmp_path: Path) -> None:
     assert set(paths) == {"md", "html", "json"}
     assert all(p.exists() and p.parent == tmp_path for p in paths.values())
     doc = json.loads(paths["json"].read_text())
-    assert doc["schema_version"] == SCHEMA_VERSION == 1
-    assert set(doc) == {"schema_version", "generated_at", "status", "status_order", "totals", "columns", "devices"}
+    assert doc["schema_version"] == SCHEMA_VERSION == 2
+    assert set(doc) == {"schema_version", "generated_at", "status", "status_order", "totals", "columns", "devices",
+                        "gate_severity", "run_ids"}
     assert doc["status"] == "failed"
     assert [c["name"] for c in doc["columns"]] == ["device", "Excel", "Word"]
     mi4s = next(d for d in doc["devices"] if d["serial"] == "s2")
     assert set(mi4s) == {"serial", "host", "model", "profile", "region", "fingerprint", "android", "sdk", "status",
-                         "cells"}
+                         "cells", "adb_serial", "device_serial", "build", "run_ids"}
     cell = mi4s["cells"]["Excel"]
-    assert set(cell) == {"status", "reason", "check", "severity", "category", "package", "counts", "checks"}
+    assert set(cell) == {"status", "reason", "check", "severity", "category", "package", "counts", "checks",
+                         "found", "missing"}
     assert cell["status"] == "failed" and cell["category"] == "Missing app"
-    assert cell["counts"] == {"passed": 0, "failed": 1, "broken": 0, "skipped": 0}
+    assert cell["counts"] == {"passed": 0, "failed": 1, "broken": 0, "skipped": 0, "warning": 0, "missing": 0}
     assert cell["checks"][0] == {"check": "presence", "outcome": "failed", "severity": "critical",
                                  "reason": "[missing app] Excel | x (expected installed; found absent)",
                                  "expected": "installed", "found": "absent",
@@ -130,7 +133,7 @@ def test_write_matrix_files_and_json_schema(tmp_path: Path) -> None:
     assert mi4s["cells"]["Word"]["status"] == "not_run"
     md = paths["md"].read_text()
     assert "[missing app] Excel \\| x" in md  # pipes escaped so the table keeps its columns
-    assert "## Failing cells" in md and "MI 4S · CN (s2)** / **Excel**" in md
+    assert "## Cells that block or warn" in md and "MI 4S · CN (s2)** / **Excel**" in md
     html = paths["html"].read_text()
     assert '<td class="failed" data-column="Excel" data-status="failed"' in html
     assert "<script" not in html and "http" not in html.split("</style>")[1]
@@ -150,3 +153,65 @@ def test_same_serial_on_two_farm_hosts_is_two_rows():
                    reason="[missing app] x").model_copy(update={"host": "farm-b:5037"})]
     matrix = build_matrix(records)
     assert sorted((d.host, d.status) for d in matrix.devices) == [("farm-a:5037", "passed"), ("farm-b:5037", "failed")]
+
+
+def _expected(serial, app, check, severity="critical"):
+    from harness.reporting.records import ExpectedCheck
+
+    from .helpers import APPS, DEVICES
+
+    return ExpectedCheck(host="127.0.0.1:5037", serial=serial, check=check, package=APPS[app], app=app,
+                         severity=severity, model=DEVICES[serial]["model"], region=DEVICES[serial]["region"])
+
+
+def test_a_required_check_that_did_not_run_makes_its_cell_not_run_even_next_to_passes() -> None:
+    records = [rec("s1", "Word", "version")]
+    expected = [_expected("s1", "Word", "version"), _expected("s1", "Word", "presence"),
+                _expected("s2", "Excel", "presence"), _expected("s1", "Word", "launch", severity="minor")]
+    m = build_matrix(records, expected=expected)
+    word = next(d for d in m.devices if d.serial == "s1").cells["Word"]
+    assert word.status == "missing" and word.missing == ("presence", "launch")
+    assert word.reason == "not run: presence, launch (1 other check passed)"
+    mi4s = next(d for d in m.devices if d.serial == "s2")  # a device with no record at all still has its row
+    assert mi4s.cells["Excel"].status == "missing" and mi4s.model == "MI 4S"
+    assert m.status == "missing" and m.totals["missing"] == 3
+    assert "NOT RUN" in matrix_to_markdown(m)
+
+
+def test_only_a_minor_check_missing_does_not_block() -> None:
+    m = build_matrix([rec("s1", "Word", "version")], expected=[_expected("s1", "Word", "launch", severity="minor")])
+    assert m.devices[0].cells["Word"].status == "passed"
+
+
+def test_a_failure_below_the_gate_is_a_warning() -> None:
+    records = [rec("s1", "Word", "presence"), rec("s1", "Word", "launch", outcome="failed", severity="normal",
+                                                 reason="[launch crash] x")]
+    m = build_matrix(records, gate_severity="critical")
+    assert m.devices[0].cells["Word"].status == "warning"
+    assert m.devices[0].status == "warning"
+    assert build_matrix(records, gate_severity="normal").devices[0].cells["Word"].status == "failed"
+    assert "WARN" in matrix_to_markdown(m)
+
+
+def test_a_pass_cell_shows_what_was_found() -> None:
+    records = [rec("s1", "Word", "presence"),
+               rec("s1", "Word", "version", found="version_name 16.0.7070.2036 (version_code 2002707036)"),
+               rec("s1", "Word", "install_kind", found="system at /system/app/Word"),
+               rec("s1", "Word", "launch", found="focused window com.x/.A in 812 ms; text \"Word\" shown")]
+    cell = build_matrix(records).devices[0].cells["Word"]
+    assert cell.reason.startswith("16.0.7070.2036 (2002707036) · system at /system/app/Word · launched in 812 ms · "
+                                  "4 checks passed")
+
+
+def test_device_text_is_neutralized_and_escaped_in_markdown_and_html() -> None:
+    evil = "\x1b]0;title\x07\x1b[2J<script>alert(1)</script>"
+    records = [rec("s1", "Word", "version", outcome="failed", reason=f"[version mismatch] {evil}", found=evil,
+                   model="MI 5<b>")]
+    m = build_matrix(records)
+    md = matrix_to_markdown(m)
+    assert "\x1b" not in md and "<script>" not in md and "<b>" not in md
+    assert "&lt;script&gt;" in md and "\\x1b" in md
+    from harness.reporting.matrix import matrix_to_html
+
+    page = matrix_to_html(m)
+    assert "\x1b" not in page and "<script>" not in page and "&lt;script&gt;" in page

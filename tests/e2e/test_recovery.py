@@ -1,0 +1,57 @@
+"""End to end: a device that drops mid-run is waited for; its interrupted check is rerun once when it is back.
+
+Virtual devices with ``behaviour.offline_after`` drop their adb connection mid-command (the adb server marks them
+``offline``); with ``back_after_s`` they accept connections again a little later and the adb server reconnects them
+on its own, as it does for a network phone whose Wi-Fi blinked.
+"""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import run_suites, variant_image
+from virtual_device.testing import AdbServer, Farm
+
+PACKAGE_SUITES = ("suites/test_presence.py", "suites/test_version.py", "suites/test_region.py")
+
+
+def test_a_device_that_comes_back_is_checked_as_if_nothing_happened(tmp_path):
+    blink = variant_image(tmp_path, "mi5-cn", "blinks", behaviour={"offline_after": 1, "back_after_s": 1.0})
+    with AdbServer() as server, Farm(["mimax-in", blink], server) as farm:
+        run = run_suites(tmp_path, f"127.0.0.1:{server.port}", "--device-wait", "30", "--progress", "lines",
+                         suites=PACKAGE_SUITES)
+        by_image = run.by_image(farm)
+        drops = farm.devices[1].drops
+    assert drops == 1
+    blinked = by_image["blinks"]
+    assert {r["outcome"] for r in blinked} <= {"passed", "skipped"}, [r["reason"] for r in blinked]
+    assert any(r.get("recovered_after_s") for r in blinked), "the rerun after the drop is not recorded"
+    assert "dropped during inventory" in run.output and "is back" in run.output
+    assert run.returncode == 0, run.output[-2000:]
+
+
+def test_a_device_that_stays_away_is_broken_for_its_own_checks_only(tmp_path):
+    gone = variant_image(tmp_path, "mi5-cn", "gone", behaviour={"offline_after": 1})
+    with AdbServer() as server, Farm(["mimax-in", gone], server) as farm:
+        run = run_suites(tmp_path, f"127.0.0.1:{server.port}", "--device-wait", "2", suites=PACKAGE_SUITES)
+        by_image = run.by_image(farm)
+    lost = [r for r in by_image["gone"] if r["check"] != "region"]
+    assert lost and {r["outcome"] for r in lost} == {"broken"}
+    assert all("offline for 2 s" in r["reason"] for r in lost), lost[0]["reason"]
+    assert [r["outcome"] for r in by_image["gone"] if r["check"] == "region"] == ["passed"]  # facts read before
+    assert {r["outcome"] for r in by_image["mimax-in"]} <= {"passed", "skipped"}
+    assert run.returncode == 10
+
+
+def test_a_launch_interrupted_by_a_drop_is_rerun(tmp_path):
+    """The device drops in the middle of the first launch; uiautomator2 is set up again and the launch rerun."""
+    blink = variant_image(tmp_path, "mi5-cn", "blinks-in-launch",
+                          behaviour={"offline_after": 6, "back_after_s": 1.0})
+    with AdbServer() as server, Farm([blink], server) as farm:
+        run = run_suites(tmp_path, f"127.0.0.1:{server.port}", "--device-wait", "30",
+                         suites=("suites/test_launch.py",))
+        drops = farm.devices[0].drops
+    assert drops == 1
+    launches = [r for r in run.records if r["check"] == "launch"]
+    assert len(launches) == 5
+    assert {r["outcome"] for r in launches} == {"passed"}, [r["reason"] for r in launches]
+    assert [r for r in launches if r.get("recovered_after_s")]
+    assert run.returncode == 0, run.output[-2000:]
