@@ -21,12 +21,13 @@ SEED_IMAGES = ["mi5-cn", "mimax-in", "mi4s-cn", "redmi-note3-in", "redmi3-id", "
 
 @dataclass
 class SuiteRun:
-    """A finished pytest run of suites/: exit code, console output, records (list of dicts)."""
+    """A finished pytest run of suites/: exit code, console output, records (list of dicts) and run headers."""
 
     returncode: int
     output: str
     records: list[dict]
     results_dir: Path
+    headers: list[dict] | None = None
 
     def by_image(self, farm: Farm) -> dict[str, list[dict]]:
         serial_to_image = {d.serial: d.name for d in farm.devices}
@@ -44,8 +45,10 @@ def run_suites(tmp_path: Path, server: str, *extra: str, suites: tuple[str, ...]
     argv = [sys.executable, "-m", "pytest", *[str(ROOT / s) for s in suites], "-p", "no:cacheprovider",
             "--adb-server", server, "--records", str(records), "--alluredir", str(results), "-q", *extra]
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
-    recs = [json.loads(line) for line in records.read_text().splitlines()] if records.exists() else []
-    return SuiteRun(proc.returncode, proc.stdout + proc.stderr, recs, results)
+    lines = [json.loads(line) for line in records.read_text().splitlines()] if records.exists() else []
+    recs = [r for r in lines if r.get("type") != "run"]
+    headers = [r for r in lines if r.get("type") == "run"]
+    return SuiteRun(proc.returncode, proc.stdout + proc.stderr, recs, results, headers)
 
 
 def variant_image(tmp_path: Path, base: str, name: str, **changes: object) -> Path:

@@ -25,7 +25,7 @@ def test_a_device_that_comes_back_is_checked_as_if_nothing_happened(tmp_path):
     assert {r["outcome"] for r in blinked} <= {"passed", "skipped"}, [r["reason"] for r in blinked]
     assert any(r.get("recovered_after_s") for r in blinked), "the rerun after the drop is not recorded"
     assert "dropped during inventory" in run.output and "is back" in run.output
-    assert run.returncode == 0, run.output[-2000:]
+    assert run.returncode == 13, run.output[-2000:]  # no defect, nothing broken; only a subset of suites ran
 
 
 def test_a_device_that_stays_away_is_broken_for_its_own_checks_only(tmp_path):
@@ -54,4 +54,4 @@ def test_a_launch_interrupted_by_a_drop_is_rerun(tmp_path):
     assert len(launches) == 5
     assert {r["outcome"] for r in launches} == {"passed"}, [r["reason"] for r in launches]
     assert [r for r in launches if r.get("recovered_after_s")]
-    assert run.returncode == 0, run.output[-2000:]
+    assert run.returncode == 13, run.output[-2000:]  # passed; the other suites were not selected

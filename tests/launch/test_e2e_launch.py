@@ -46,6 +46,7 @@ def run_launch_suite(tmp_path: Path, server: str) -> tuple[int, str, list[dict],
             "--adb-server", server, "--records", str(records), "--alluredir", str(results), "-q"]
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     recs = [json.loads(line) for line in records.read_text().splitlines()] if records.exists() else []
+    recs = [r for r in recs if r.get("type") != "run"]
     return proc.returncode, proc.stdout + proc.stderr, recs, results
 
 
