@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from harness.inventory import PackageState
+from harness.reporting.text import neutralize
 
 Status = Literal["pass", "fail", "not_applicable"]
 
@@ -75,12 +76,17 @@ class Verdict:
         return self.status == "fail"
 
     def message(self, device: str, subject: str | None = None) -> str:
-        """The failure message: ``[category] device: subject: reason; expected …; found …; evidence: …``."""
+        """The failure message: ``[category] device: subject: reason; expected …; found …; evidence: …``.
+
+        Device-controlled text (versions, paths, log lines, labels) is neutralized
+        (:func:`harness.reporting.text.neutralize`): the message reaches terminals, JUnit and Allure as is.
+        """
+        n = neutralize
         tag = f"[{self.category}] " if self.category else ""
-        who = f"{device}: {subject}" if subject else device
-        text = f"{tag}{who}: {self.reason}\n  expected: {self.expected}\n  found:    {self.found}"
+        who = f"{n(device)}: {n(subject)}" if subject else n(device)
+        text = f"{tag}{who}: {n(self.reason)}\n  expected: {n(self.expected)}\n  found:    {n(self.found)}"
         if self.evidence:
-            text += "\n  evidence: " + "\n            ".join(self.evidence[:6])
+            text += "\n  evidence: " + "\n            ".join(n(line) for line in self.evidence[:6])
         return text
 
 

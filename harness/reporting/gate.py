@@ -44,6 +44,7 @@ from harness.errors import UsageError
 from harness.reporting.allure_env import INFRA_CATEGORY_NAMES
 from harness.reporting.matrix import short_reason
 from harness.reporting.records import SEVERITIES, ExpectedCheck, Record, latest_per_nodeid
+from harness.reporting.text import neutralize
 
 EXIT_SHIP = 0
 EXIT_PRODUCT_DEFECT = 1
@@ -191,7 +192,8 @@ def gate_exit_code(records: Iterable[Record], gate_severity: str = "critical", *
 
 def _where(r: Record) -> str:
     what = r.app or r.package or "device"
-    return f"{r.model or '?'} · {r.region or '?'} ({r.serial}) / {what} / {r.check} [{r.severity}]"
+    who = r.device_serial or r.serial
+    return neutralize(f"{r.model or '?'} · {r.region or '?'} ({who}) / {what} / {r.check} [{r.severity}]")
 
 
 VERDICT_WORDS: dict[int, str] = {
@@ -203,8 +205,8 @@ product; 13 a PARTIAL run."""
 
 
 def _where_expected(e: ExpectedCheck) -> str:
-    return f"{e.model or '?'} · {e.region or '?'} ({e.serial}) / {e.app or e.package or 'device'} / {e.check} " \
-           f"[{e.severity}]"
+    return neutralize(f"{e.model or '?'} · {e.region or '?'} ({e.device_serial or e.serial}) / "
+                      f"{e.app or e.package or 'device'} / {e.check} [{e.severity}]")
 
 
 def not_run_lines(not_run: Sequence[ExpectedCheck], examples: int = 3) -> list[str]:
