@@ -131,5 +131,23 @@ class AdbServerError(DeviceError):
     """An adb server (a farm host, ``host:port``) cannot be reached or refused a host request."""
 
 
+class SourceError(DeviceError):
+    """A ROM build or bugreport cannot be read (corrupt zip, missing ``build.prop``, unparsable manifest or a
+    section missing): the target is *broken*, never passed. ``path``, ``member`` (inside a zip or bugreport) and
+    ``line`` say where."""
+
+    def __init__(self, message: str, *, path: str | None = None, member: str | None = None, line: int | None = None,
+                 remedy: str | None = None, serial: str | None = None) -> None:
+        self.path = path
+        self.member = member
+        self.line = line
+        where = path or ""
+        if member:
+            where += f"!{member}"
+        if line is not None:
+            where += f":{line}"
+        super().__init__(f"{where}: {message}" if where else message, serial=serial, remedy=remedy)
+
+
 class ProfileMatchError(Error):
     """A device matches no device profile, or more than one; reported as an error for that device."""

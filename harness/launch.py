@@ -220,13 +220,18 @@ def decide_launch(obs: LaunchObservation) -> Verdict:
     return Verdict(CHECK, "pass", expected, found + note, f"{obs.name} launched to its first screen", evidence=ev)
 
 
-def launch_precondition(req: Any, state: Any) -> Verdict | None:
+def launch_precondition(req: Any, state: Any, *, live: bool = True) -> Verdict | None:
     """A ``not_applicable`` verdict when the launch check must not run, else None.
 
     ``req`` is a profile requirement (``presence``, ``name``), ``state`` the package's inventory
     :class:`~harness.inventory.PackageState`. Not required in this region, not installed for user 0 (the
-    presence check reports it) or disabled (the enabled check reports it): nothing to launch.
+    presence check reports it) or disabled (the enabled check reports it): nothing to launch. ``live`` False
+    (a ROM build or a bugreport): there is no phone to launch on.
     """
+    if not live:
+        return Verdict(CHECK, "not_applicable", "-", "-",
+                       f"launching {req.name} needs a live device; this verdict comes from a file (ROM build or "
+                       "bugreport)")
     if req.presence != "required":
         return Verdict(CHECK, "not_applicable", "-", "-",
                        f"{req.name} is not required in this region (presence: {req.presence})")

@@ -9,7 +9,7 @@ from harness.launch import launch_precondition
 @pytest.mark.check("launch")
 def test_app_opens_to_first_screen(app_case, package_state, launch_report, expect):
     """Cold start from the launcher activity: focus, no crash/ANR, first screen rendered, time within the limit."""
-    skip = launch_precondition(app_case.requirement, package_state)
+    skip = launch_precondition(app_case.requirement, package_state, live=app_case.device_case.live)
     if skip is not None:
         expect(skip)
     report = launch_report

@@ -30,7 +30,7 @@ def launch_work(item: pytest.Item, case: AppCase, worker: DeviceWorker) -> WorkS
 
     def run() -> LaunchReport | None:
         state = device.inventory(packages).packages[req.package]
-        if launch_precondition(req, state) is not None:
+        if launch_precondition(req, state, live=case.device_case.live) is not None:
             return None
         driver = worker.service(UI_SERVICE, lambda: UiDriver(device))
         spec = req.launch

@@ -34,6 +34,7 @@ from harness.plugin.session import (
     NoDevicesError,
     RunContext,
     discover,
+    discover_offline,
     from_wire,
     parse_shard,
     to_wire,
@@ -71,6 +72,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="append one JSON line per test here (default reports/records.jsonl)")
     group.addoption("--adb-timeout", type=float, default=30.0, metavar="SECONDS",
                     help="timeout of each adb read, in seconds (default 30)")
+    group.addoption("--build", action="append", default=[], metavar="PATH",
+                    help="judge a ROM build (target_files zip or unpacked partitions) instead of adb devices; "
+                         "repeatable")
+    group.addoption("--bugreport", action="append", default=[], metavar="PATH",
+                    help="judge a bugreport (adb bugreport zip or text) instead of adb devices; repeatable")
     group.addoption("--shard", default=None, metavar="K/N",
                     help="check only the K-th of N shards of the farm (devices sorted by farm host and serial); "
                          "run K = 1..N on N machines and merge with `python -m tools.report`")
@@ -127,6 +133,14 @@ def run_context(config: pytest.Config) -> RunContext:
             return _stop(config, *wire["fatal"])
         ctx = from_wire(wire, profiles=profiles, region_override=region.upper() if region else None,
                         command_timeout=config.getoption("adb_timeout"))
+        config.stash[CONTEXT_KEY] = ctx
+        return ctx
+    sources = [("build", p) for p in config.getoption("build")] + [
+        ("bugreport", p) for p in config.getoption("bugreport")]
+    if sources:
+        if config.getoption("adb_server") or config.getoption("serial") or shard is not None:
+            return _stop(config, "--build/--bugreport judge files: leave out --adb-server, --serial and --shard", 4)
+        ctx = discover_offline(sources, profiles=profiles, region_override=region.upper() if region else None)
         config.stash[CONTEXT_KEY] = ctx
         return ctx
     serials = config.getoption("serial") or [ALL]

@@ -51,6 +51,11 @@ class DeviceCase:
         """Resolved region (ISO alpha-2) or None."""
         return self.facts.region.region if self.facts else None
 
+    @property
+    def live(self) -> bool:
+        """False for a target judged from a file (ROM build, bugreport): launch and UI checks do not apply."""
+        return bool(getattr(self.device, "live", True))
+
     shared_serialno: bool = False
     """Set when another device of the run reports the same ``ro.serialno`` (cheap phones, one phone on two hosts)."""
 
@@ -134,6 +139,8 @@ class RunContext:
     devices: list[DeviceCase]
     listed: list[str] = field(default_factory=list)
     shard: str | None = None
+    sources: list[tuple[str, str]] = field(default_factory=list)
+    """``(kind, path)`` of the ROM builds / bugreports judged instead of adb devices (empty for a device run)."""
 
     def app_cases(self) -> list[AppCase]:
         """All (device, app) pairs of devices without a problem, in device then package order."""
@@ -251,6 +258,33 @@ def discover(*, server_specs: Sequence[str] | None, serials: Sequence[str] | Non
                       shard=f"{shard[0]}/{shard[1]}" if shard else None)
 
 
+def discover_offline(sources: Sequence[tuple[str, str]], *, profiles: ProfileSet,
+                     region_override: str | None = None) -> RunContext:
+    """The targets of ROM builds / bugreports (``(kind, path)`` pairs, see :mod:`harness.sources`) as device cases.
+
+    A source that cannot be read becomes a case with its :class:`~harness.errors.SourceError` as the problem
+    (reported as broken for that source), never a silent gap.
+    """
+    from harness.sources import OfflineDevice, load_targets
+
+    cases: list[DeviceCase] = []
+    for kind, path in sources:
+        try:
+            targets = load_targets(kind, path)
+        except Error as exc:
+            cases.append(DeviceCase(serial=safe_id(f"{kind}:{Path(path).name}"), server=kind, problem=exc))
+            continue
+        for target in targets:
+            device = OfflineDevice(target, region_override=region_override)
+            case = DeviceCase(serial=target.serial, server=target.host, device=device)  # type: ignore[arg-type]
+            case.facts = device.facts()
+            _match_profile(case, profiles)
+            cases.append(case)
+    mark_shared_serialnos(cases)
+    return RunContext(servers=[], devices=cases, listed=[f"{c.server}/{c.serial}" for c in cases],
+                      sources=[(k, str(p)) for k, p in sources])
+
+
 def to_wire(ctx: RunContext) -> dict[str, Any]:
     """The run context as plain data (for pytest-xdist workers, which must test the same devices).
 
@@ -270,12 +304,19 @@ def to_wire(ctx: RunContext) -> dict[str, Any]:
             problem = {"cls": type(c.problem).__name__, "message": str(c.problem)}
         devices.append({"serial": c.serial, "server": c.server, "entry": entry,
                         "props": dict(c.facts.props) if c.facts else None, "problem": problem})
-    return {"servers": list(ctx.servers), "listed": list(ctx.listed), "shard": ctx.shard, "devices": devices}
+    return {"servers": list(ctx.servers), "listed": list(ctx.listed), "shard": ctx.shard, "devices": devices,
+            "sources": [list(s) for s in ctx.sources]}
 
 
 def from_wire(data: dict[str, Any], *, profiles: ProfileSet, region_override: str | None = None,
               command_timeout: float = 30.0) -> RunContext:
-    """Rebuild the controller's run context in a worker, without any device round trip."""
+    """Rebuild the controller's run context in a worker, without any device round trip.
+
+    For ROM builds / bugreports the worker reads the same files again (:func:`discover_offline`).
+    """
+    if data.get("sources"):
+        return discover_offline([(k, p) for k, p in data["sources"]], profiles=profiles,
+                                region_override=region_override)
     links = {spec: AdbServerLink(ServerAddress.parse(spec), command_timeout=command_timeout)
              for spec in data["servers"]}
     cases: list[DeviceCase] = []

@@ -1,0 +1,161 @@
+"""Observation sources other than a live phone: verdicts from a ROM build or a bugreport.
+
+A live device, a ROM build (``target_files`` zip or unpacked partitions) and a bugreport all yield the same two
+things: *facts* (system properties → model, region, build) and *package states* (version, install kind,
+partition, enabled, signer) for the packages the contract names. Checks, records, the matrix and the gate do not
+know which one spoke: a source is turned into :class:`OfflineDevice` objects that stand where a
+:class:`~harness.device.Device` stands (``facts()``, ``inventory(packages)``), and the same suites run on them.
+Checks that need a live device (launch, home screen) see ``live = False`` and report "not applicable".
+
+A source kind is a module with ``load(path: Path) -> list[Target]`` registered in :data:`KINDS`; it raises
+:class:`~harness.errors.SourceError` (file, member, line) for input it cannot read — broken, never passed.
+The pytest plugin takes them with ``--build PATH`` / ``--bugreport PATH`` (repeatable) instead of adb servers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.errors import DeviceUnavailable, SourceError
+from harness.facts import DeviceFacts
+from harness.inventory import Inventory, PackageState
+
+KINDS: dict[str, str] = {
+    "build": "harness.sources.build",
+    "bugreport": "harness.sources.bugreport",
+}
+"""Source kind → module providing ``load(path) -> list[Target]``."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One thing to judge from a source: a build variant (one region of a MIUI build), or a bugreport's device.
+
+    Attributes:
+        serial: the row's identity in reports (``build:<file>`` or ``build:<file>#<region>``,
+            ``bugreport:<file>``); ASCII, no spaces.
+        host: what stands where a farm host stands (``rom-build``, ``bugreport``).
+        props: the system properties (as ``getprop`` would print them, after the source resolved partitions).
+        packages: ``package → PackageState`` for every package the source can say something about, or a callable
+            giving the state of a requested package (``None`` when the source has nothing: not installed).
+        source: the file or directory read (for messages).
+        evidence: per package, text to attach when a check fails (e.g. the APK path and manifest values).
+    """
+
+    serial: str
+    host: str
+    props: Mapping[str, str]
+    packages: Mapping[str, PackageState] | Callable[[str], PackageState | None]
+    source: str
+    evidence: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """Stands for :class:`harness.adb.DeviceEntry` in reports."""
+
+    serial: str
+    state: str
+    server: str
+    model: str | None = None
+
+
+class _NoLink:
+    """Stands for :class:`harness.adb.DeviceLink`: there is no link to wait for or count."""
+
+    round_trips = 0
+
+    def __init__(self, serial: str) -> None:
+        self.serial = serial
+
+    def wait_for_device(self, timeout: float) -> float | None:  # noqa: ARG002 - same signature as DeviceLink
+        """An offline source never comes back: None."""
+        return None
+
+
+class OfflineDevice:
+    """A :class:`~harness.device.Device` stand-in for a :class:`Target` (facts and inventory, no adb).
+
+    ``live`` is False: checks that need to drive a phone (launch, home screen) are not applicable.
+    ``shell``/``screenshot`` raise :class:`~harness.errors.DeviceUnavailable` ("not a live device").
+    """
+
+    live = False
+
+    def __init__(self, target: Target, *, region_override: str | None = None) -> None:
+        self.target = target
+        self.serial = target.serial
+        self.server = target.host
+        self.entry = _Entry(target.serial, "device", target.host, target.props.get("ro.product.model"))
+        self.link = _NoLink(target.serial)
+        self.gone: DeviceUnavailable | None = None
+        self.region_override = region_override
+        self.log = logging.LoggerAdapter(logging.getLogger(f"harness.device.{self.serial}"), {"serial": self.serial})
+        self._facts = DeviceFacts.from_props(dict(target.props), region_override=region_override)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"OfflineDevice({self.serial!r} from {self.target.source})"
+
+    @property
+    def label(self) -> str:
+        """``<model> (<serial>)``."""
+        return f"{self._facts.model} ({self.serial})" if self._facts.model else self.serial
+
+    def check_reachable(self) -> None:
+        """Always reachable: the data is on the host."""
+
+    def preset_facts(self, facts: DeviceFacts) -> None:
+        """Use facts computed elsewhere (the pytest-xdist controller)."""
+        self._facts = facts
+
+    def facts(self) -> DeviceFacts:
+        """The facts of the target's properties."""
+        return self._facts
+
+    def inventory(self, packages: Sequence[str]) -> Inventory:
+        """Package states of ``packages``: the source's, or "not installed" for a package it does not have."""
+        states: dict[str, PackageState] = {}
+        for pkg in sorted(set(packages)):
+            found = (self.target.packages(pkg) if callable(self.target.packages)
+                     else self.target.packages.get(pkg))
+            states[pkg] = found if found is not None else PackageState(
+                package=pkg, known=False, installed=False, listed=False,
+                evidence=(f"{self.target.source}: no APK of {pkg}",),
+                section=self.target.evidence.get(pkg, f"{self.target.source}: no APK of {pkg}"))
+        return Inventory(serial=self.serial, packages=states, command=f"read {self.target.source}", round_trips=0)
+
+    def shell(self, argv: Sequence[str], *, timeout: float | None = None) -> object:  # noqa: ARG002
+        """No shell: raises DeviceUnavailable."""
+        raise DeviceUnavailable("not a live device (judged from a file)", serial=self.serial)
+
+    def screenshot(self) -> bytes:
+        """No screen: raises DeviceUnavailable."""
+        raise DeviceUnavailable("not a live device (judged from a file)", serial=self.serial)
+
+
+def load_targets(kind: str, path: str | Path) -> list[Target]:
+    """The targets of one ``--build`` / ``--bugreport`` argument.
+
+    Raises:
+        SourceError: the path does not exist or cannot be read as that kind (names file, member, line).
+    """
+    if kind not in KINDS:
+        raise SourceError(f"unknown source kind {kind!r}; known: {', '.join(sorted(KINDS))}", path=str(path))
+    p = Path(path)
+    if not p.exists():
+        raise SourceError("no such file or directory", path=str(p),
+                          remedy="give the path of a target_files zip, an unpacked build or a bugreport")
+    module = importlib.import_module(KINDS[kind])
+    targets: list[Target] = module.load(p)
+    if not targets:
+        raise SourceError(f"nothing to judge in this {kind}", path=str(p))
+    return targets
+
+
+__all__ = ["KINDS", "OfflineDevice", "Target", "load_targets"]
