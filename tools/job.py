@@ -1,35 +1,47 @@
 """The main job: check every device (or the bundled virtual farm) and build the reports.
 
-``python -m tools.job [--adb-server HOST:PORT ...] [--serial S ...] [--farm auto|always|never]``
+``python -m tools.job [options] [-- PYTEST ARGS]`` (``bash tools/run.sh`` sets up first; see ``--help``)
 
-1. Chooses the devices: the given ``--adb-server`` hosts; else the local adb server (127.0.0.1:5037)
-   when it is running and lists at least one device; else (``--farm auto``, the default) the
-   bundled virtual farm: a private adb server on a free port plus one virtual device per image in
-   ``virtual_device/images/`` (never the default server, never ports 5555-5585).
-2. Runs the compliance suites with pytest through the real adb server, writing
-   ``reports/allure-results/``, ``reports/records.jsonl`` and ``reports/junit.xml``.
-3. Builds the compliance matrix and the Allure HTML report (``tools.report``) and prints the summary.
-4. Exits with the release gate's code (see README "Exit codes").
-
-Bad profiles, no device, an unreachable farm host: a clear message and a non-zero exit, and no
-report is built from a run that did not happen.
+1. Checks everything it was given before it touches a device or a report: the options, the device profiles,
+   and the pytest arguments after ``--`` (pytest itself parses them: ``--lf``, ``-k EXPR``, ``-m``, paths such
+   as ``suites/test_version.py``, which then replace the default ``suites/``). A mistake exits 4 with the
+   message, and ``reports/`` stays as the last good run left it.
+2. Chooses the devices: the given ``--adb-server`` hosts; else the local adb server (127.0.0.1:5037) when it
+   is running and lists at least one device; else (``--farm auto``, the default) the bundled virtual farm: a
+   private adb server on a free port plus one virtual device per image in ``virtual_device/images/`` (never
+   the default server, never ports 5555-5585).
+3. Runs the compliance suites with pytest through the real adb server. Everything of the run is written to a
+   staging directory (``reports/.staging-*``): records, JUnit, Allure results, then the matrix and the Allure
+   HTML report (``tools.report``, with the Allure history of earlier runs).
+4. Only a run that checked something replaces the previous reports (``reports/``; ``history/`` is carried
+   over); a run that could not start (no device, no adb server) leaves them as they were.
+5. Prints the gate summary once, a compact devices × apps grid and the verdict, and exits with the release
+   gate's code (see README "Exit codes").
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"
+#: What a run publishes into reports/ (everything else there is left alone).
+OUTPUTS = ("records.jsonl", "junit.xml", "allure-results", "allure-report", "allure-report-single.html",
+           "compliance.md", "compliance.html", "compliance.json", "screenshots", "history")
+EXIT_USAGE = 4
+EXIT_NO_CHECKS = 11
+EXIT_INTERRUPTED = 130
 
 
 def _local_server_has_devices() -> bool:
@@ -53,35 +65,21 @@ def virtual_farm(images: Sequence[str]) -> Iterator[str]:
         yield f"127.0.0.1:{server.port}"
 
 
-def _pytest_argv(args: argparse.Namespace, servers: Sequence[str]) -> list[str]:
-    argv = [sys.executable, "-m", "pytest", str(ROOT / "suites"), "-p", "no:cacheprovider",
-            "--alluredir", str(REPORTS / "allure-results"), "--clean-alluredir",
-            "--junitxml", str(REPORTS / "junit.xml"), "--records", str(REPORTS / "records.jsonl"),
-            "--gate-severity", args.gate_severity, "-q", "--tb=short"]
-    for s in servers:
-        argv += ["--adb-server", s]
-    for s in args.serial:
-        argv += ["--serial", s]
-    if args.region:
-        argv += ["--region", args.region]
-    for p in args.profiles:
-        argv += ["--profiles", p]
-    return argv + list(args.pytest_args)
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse with the project's usage exit code (4) instead of argparse's 2."""
 
     def error(self, message: str) -> NoReturn:  # noqa: D102
         self.print_usage(sys.stderr)
-        self.exit(4, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the job; returns the exit code (the gate's, or pytest's for usage errors)."""
+def build_parser() -> argparse.ArgumentParser:
+    """The job's options (documented in the README)."""
     parser = _Parser(prog="bash tools/run.sh", description=__doc__.split("\n")[0],
-                     epilog="Exit codes: 0 ship, 1 product defect, 4 usage error or invalid profiles, "
-                            "10 infrastructure errors only, 11 no required check ran, 12 gate not evaluated.")
+                     epilog="Pytest options go after `--`, e.g. `bash tools/run.sh -- -k Excel suites/test_version.py`"
+                            " or `-- --lf`. Exit codes: 0 ship, 1 product defect, 4 usage error or invalid "
+                            "profiles, 10 infrastructure errors only, 11 no required check ran, 12 gate not "
+                            "evaluated, 13 partial (required checks did not run), 130 interrupted.")
     parser.add_argument("--adb-server", action="append", default=[], metavar="HOST:PORT",
                         help="adb server (farm host) to take devices from; repeatable (default: local server)")
     parser.add_argument("--serial", action="append", default=[], help="check only this device; repeatable")
@@ -91,27 +89,122 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="device profile files or directories (default: device_profiles/)")
     parser.add_argument("--gate-severity", default="critical", choices=["blocker", "critical", "normal", "minor"],
                         help="lowest severity whose failure fails the run (default critical)")
+    parser.add_argument("--shard", default=None, metavar="K/N",
+                        help="check only the K-th of N shards of the farm (merge the shards with tools.report)")
+    parser.add_argument("--device-wait", default=None, metavar="SECONDS",
+                        help="wait this long for a device that dropped mid-run, then rerun its check once (30)")
     parser.add_argument("--farm", choices=["auto", "always", "never"], default="auto",
                         help="use the bundled virtual farm: when no device is attached (auto), always, or never")
     parser.add_argument("--images", nargs="+", default=[str(ROOT / "virtual_device" / "images")],
                         help="virtual farm images (names, files or directories)")
     parser.add_argument("--no-html", action="store_true", help="skip the Allure HTML report")
-    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--screenshots", action="store_true",
+                        help="also screenshot the report pages (headless Chromium) into reports/screenshots/")
+    parser.add_argument("pytest_args", nargs="*", help="pytest arguments (after --)")
+    return parser
 
+
+def validate(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """Check the options, the profiles and the pytest arguments; return ``(problems, pytest paths)``.
+
+    ``pytest paths`` are the test paths the user gave after ``--`` (empty: run ``suites/``). Nothing here
+    touches a device or ``reports/``.
+    """
+    problems: list[str] = []
+    from harness.errors import Error
+    from harness.profiles import load_profiles
+    from harness.profiles.models import ISO_REGIONS
+
+    if args.region is not None and args.region.strip().upper() not in ISO_REGIONS:
+        problems.append(f"--region {args.region!r}: expected an ISO 3166-1 alpha-2 code such as CN, IN or ID")
+    try:
+        load_profiles(args.profiles or None)
+    except Error as exc:
+        problems.append(f"invalid device profiles:\n{exc}")
+    check = [sys.executable, "-m", "pytest", *args.pytest_args, "--preload-check-args",
+             *_harness_options(args, servers=[])]
+    proc = subprocess.run(check, cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
+                          env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    marker = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@preload-args ")]
+    if proc.returncode != 0 or not marker:
+        text = "\n".join(ln for ln in (proc.stderr + proc.stdout).splitlines()
+                         if ln.strip() and not ln.startswith(("!", "=", "Exit:"))) or f"exit {proc.returncode}"
+        problems.append(f"pytest arguments after `--` are not valid: {text.strip()}")
+        return problems, []
+    info = json.loads(marker[-1].split(" ", 1)[1])
+    return problems, info["paths"] if info["from_args"] else []
+
+
+def _harness_options(args: argparse.Namespace, servers: Sequence[str]) -> list[str]:
+    argv = ["--gate-severity", args.gate_severity]
+    for s in servers:
+        argv += ["--adb-server", s]
+    for s in args.serial:
+        argv += ["--serial", s]
+    for p in args.profiles:
+        argv += ["--profiles", p]
+    if args.region:
+        argv += ["--region", args.region]
+    if args.shard:
+        argv += ["--shard", args.shard]
+    if args.device_wait is not None:
+        argv += ["--device-wait", str(args.device_wait)]
+    return argv
+
+
+def pytest_argv(args: argparse.Namespace, servers: Sequence[str], stage: Path, user_paths: Sequence[str]) -> list[str]:
+    """The pytest command of the run (everything written under ``stage``)."""
+    argv = [sys.executable, "-m", "pytest"]
+    if not user_paths:
+        argv.append(str(ROOT / "suites"))
+    argv += ["--alluredir", str(stage / "allure-results"), "--junitxml", str(stage / "junit.xml"),
+             "--records", str(stage / "records.jsonl"), "-q", "-rfE", "--no-compliance-summary"]
+    return argv + _harness_options(args, servers) + list(args.pytest_args)
+
+
+def publish(stage: Path, reports: Path = REPORTS) -> list[str]:
+    """Move the run's outputs from ``stage`` into ``reports`` (each replaced whole); return what was published."""
+    done = []
+    for name in OUTPUTS:
+        new = stage / name
+        if not new.exists():
+            continue
+        old = reports / name
+        if old.is_dir():
+            shutil.rmtree(old)
+        elif old.exists():
+            old.unlink()
+        os.replace(new, old)
+        done.append(name)
+    return done
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the job; returns the exit code (the gate's, 4 for usage errors, 11 when nothing ran)."""
+    args = build_parser().parse_args(argv)
+    print("Checking the options, the profiles and the pytest arguments", flush=True)
+    problems, user_paths = validate(args)
+    if problems:
+        for p in problems:
+            print(f"error: {p}", file=sys.stderr)
+        print(f"Nothing was run; reports/ is unchanged (exit {EXIT_USAGE}).", file=sys.stderr)
+        return EXIT_USAGE
     REPORTS.mkdir(exist_ok=True)
-    records = REPORTS / "records.jsonl"
-    if records.exists():
-        records.unlink()  # one run's records; history lives in the Allure report's history
-    # nothing of an earlier run may pass for this run's result (Allure history lives in reports/history)
-    for stale in ("compliance.md", "compliance.html", "compliance.json", "junit.xml", "allure-report-single.html"):
-        with contextlib.suppress(FileNotFoundError):
-            (REPORTS / stale).unlink()
-    for stale_dir in ("allure-report", "screenshots"):
-        shutil.rmtree(REPORTS / stale_dir, ignore_errors=True)
+    stage = REPORTS / f".staging-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir()
+    try:
+        if (REPORTS / "history").is_dir():  # the Allure trend continues from the last published run
+            shutil.copytree(REPORTS / "history", stage / "history")
+        return _run(args, stage, user_paths)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
+
+def _run(args: argparse.Namespace, stage: Path, user_paths: Sequence[str]) -> int:
     use_farm = args.farm == "always" or (args.farm == "auto" and not args.adb_server
                                          and not _local_server_has_devices())
+    farm_started = False
     with contextlib.ExitStack() as stack:
         if use_farm:
             print("No device attached: starting the bundled virtual farm", flush=True)
@@ -121,37 +214,44 @@ def main(argv: Sequence[str] | None = None) -> int:
                 servers = [stack.enter_context(virtual_farm(args.images))]
             except Error as exc:
                 print(f"error: cannot start the virtual farm: {exc}", file=sys.stderr)
-                return 4
+                return EXIT_USAGE
+            farm_started = True
         else:
             servers = args.adb_server or ["127.0.0.1:5037"]
         print("Running the compliance suites on " + ", ".join(servers), flush=True)
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        rc = subprocess.run(_pytest_argv(args, servers), cwd=ROOT, env=env, check=False).returncode
-
+        try:
+            rc = subprocess.run(pytest_argv(args, servers, stage, user_paths), cwd=ROOT, env=env,
+                                check=False).returncode
+        except KeyboardInterrupt:
+            what = "the virtual farm and its adb server were stopped; " if farm_started else ""
+            print(f"\ninterrupted: {what}reports/ is unchanged", file=sys.stderr)
+            return EXIT_INTERRUPTED
+    records = stage / "records.jsonl"
     if rc == 5:  # pytest: no test selected (e.g. -k matched nothing)
-        rc = 11
+        rc = EXIT_NO_CHECKS
     if not records.exists():
-        # no half-written report: nothing that a reader (or CI) could take for a result
-        with contextlib.suppress(FileNotFoundError):
-            (REPORTS / "junit.xml").unlink()
-        shutil.rmtree(REPORTS / "allure-results", ignore_errors=True)
-        print(f"No check ran (exit {rc}); no report built.", file=sys.stderr)
-        return rc or 11
-    report_argv = [sys.executable, "-m", "tools.report", "--results", str(REPORTS / "allure-results"),
-                   "--records", str(records), "--out", str(REPORTS), "--gate-severity", args.gate_severity]
+        print(f"No check ran (exit {rc}); reports/ is unchanged.", file=sys.stderr)
+        return rc or EXIT_NO_CHECKS
+    report_argv = [sys.executable, "-m", "tools.report", "--results", str(stage / "allure-results"),
+                   "--records", str(records), "--out", str(stage), "--gate-severity", args.gate_severity,
+                   "--grid", "--brief"]
     if args.no_html:
         report_argv.append("--no-html")
-    else:  # what people see: the overview, a failing test with its evidence, the matrix (reports/screenshots/)
+    elif args.screenshots:
         report_argv.append("--screenshots")
     report_rc = subprocess.run(report_argv, cwd=ROOT, check=False).returncode
-    if report_rc not in (0, 1, 10, 11):
-        print(f"warning: building the reports failed (exit {report_rc})", file=sys.stderr)
-    print(f"\nReports: {REPORTS}/compliance.md (and .html, .json), {REPORTS}/junit.xml")
+    published = publish(stage)
+    if report_rc not in (0, 1, 10, 11, 13):
+        print(f"warning: building the reports failed (exit {report_rc}); published what was built: "
+              f"{', '.join(published)}", file=sys.stderr)
+    print(f"\nReports: {REPORTS}/compliance.md (and .html, .json), {REPORTS}/junit.xml, {REPORTS}/records.jsonl")
     if not args.no_html:
         print(f"Allure: {REPORTS}/allure-report-single.html (opens from disk); {REPORTS}/allure-report/ "
               f"(serve it: .venv/bin/python -m http.server -d {REPORTS}/allure-report 8000)")
-    print(f"Exit code {rc} (see README: Exit codes)")
-    return rc
+    code = rc if rc in (2, 3) else report_rc if report_rc in (0, 1, 10, 11, 13) else rc
+    print(f"Exit code {code} (see README: Exit codes)")
+    return code
 
 
 def _terminate(signum: int, _frame: object) -> None:
@@ -164,6 +264,5 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except KeyboardInterrupt:
-        print("\ninterrupted: the virtual farm and its adb server were stopped; no report was built",
-              file=sys.stderr)
-        sys.exit(130)
+        print("\ninterrupted before the suites ran; reports/ is unchanged", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)

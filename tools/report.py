@@ -39,7 +39,7 @@ from pathlib import Path
 from harness.errors import Error, UsageError
 from harness.reporting.allure_env import devices_from_records, write_categories, write_environment
 from harness.reporting.gate import EXIT_USAGE, check_severity, evaluate_gate, summary_lines
-from harness.reporting.matrix import build_matrix, write_matrix
+from harness.reporting.matrix import build_matrix, grid_lines, write_matrix
 from harness.reporting.records import ExpectedCheck, Record, Run, read_runs
 
 DEFAULT_RECORDS = Path("reports/records.jsonl")
@@ -64,6 +64,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-single-file", action="store_true", help="skip the single-file HTML report")
     p.add_argument("--screenshots", action="store_true", help="screenshot the report pages into <out>/screenshots")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 whatever the gate says (reports only)")
+    p.add_argument("--grid", action="store_true", help="end with a compact devices × apps grid and the verdict")
+    p.add_argument("--brief", action="store_true", help="do not list the files written (the caller does)")
     return p.parse_args(argv)
 
 
@@ -174,7 +176,8 @@ def run(args: argparse.Namespace) -> int:
         matrix = build_matrix(sel.records, expected=sel.expected, gate_severity=gate_severity)
         paths = write_matrix(matrix, args.out)
         for kind in ("md", "html", "json"):
-            print(f"matrix {kind}: {paths[kind]}")
+            if not args.brief:
+                print(f"matrix {kind}: {paths[kind]}")
         timings = {"matrix": time.monotonic() - started}
         if not args.no_html:
             from harness.reporting.html_report import generate_report
@@ -185,34 +188,45 @@ def run(args: argparse.Namespace) -> int:
             else:
                 results = results_dirs[0]
                 results.mkdir(parents=True, exist_ok=True)
-            print(f"categories: {write_categories(results)}")
+            categories = write_categories(results)
             env = results / "environment.properties"
             if len(results_dirs) > 1 or not env.exists():
-                print(f"environment: {write_environment(results, devices_from_records(sel.records))}")
+                env = write_environment(results, devices_from_records(sel.records))
             report = generate_report(results, args.out, single_file=not args.no_single_file)
             timings["allure"] = report.seconds
-            print(f"allure report: {report.report_dir}/index.html (serve over http)")
-            if report.single_file:
-                print(f"single-file report: {report.single_file}")
-            print(f"history: {report.history_dir} (trend points: {report.trend_points})")
-            print(f"report generation: {report.seconds:.1f} s, size {report.size_bytes / 1e6:.1f} MB")
+            if not args.brief:
+                print(f"categories: {categories}")
+                print(f"environment: {env}")
+                print(f"allure report: {report.report_dir}/index.html (serve over http)")
+                if report.single_file:
+                    print(f"single-file report: {report.single_file}")
+                print(f"history: {report.history_dir} (trend points: {report.trend_points})")
+            print(f"Allure report generated in {report.seconds:.1f} s ({report.size_bytes / 1e6:.1f} MB); "
+                  f"trend points: {report.trend_points}")
             if args.screenshots:
                 from harness.reporting.browser import capture_screenshots
 
                 shot_start = time.monotonic()
                 for shot in capture_screenshots(report.report_dir, paths["html"], args.out / "screenshots"):
-                    print(f"screenshot: {shot}")
+                    if not args.brief:
+                        print(f"screenshot: {shot}")
                 timings["screenshots"] = time.monotonic() - shot_start
     except Error as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     result = evaluate_gate(sel.records, gate_severity, expected=sel.expected,
                            coverage_problems=sel.coverage_problems)
-    for line in summary_lines(sel.records, gate_severity, expected=sel.expected,
-                              coverage_problems=sel.coverage_problems):
-        print(line)
     spent = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
     print(f"reports built in {time.monotonic() - started:.1f} s ({spent})")
+    lines = summary_lines(sel.records, gate_severity, expected=sel.expected, coverage_problems=sel.coverage_problems)
+    print()
+    for line in lines[1:]:
+        print(line)
+    if args.grid:
+        print()
+        for line in grid_lines(matrix, shutil.get_terminal_size((120, 24)).columns):
+            print(line)
+    print(lines[0])  # the verdict last: what a reader of the console sees first from the bottom
     return 0 if args.exit_zero else result.code
 
 

@@ -6,6 +6,7 @@
 # Never downloads a browser or JDK build of its own; only npm and apt registries are used.
 # Exit: 0 ready; 1 a step failed (message says which and how to fix).
 set -euo pipefail
+export NO_UPDATE_NOTIFIER=1 npm_config_update_notifier=false  # no "New minor version of npm" banner in job output
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 tc="$here/report_toolchain"

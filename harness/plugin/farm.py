@@ -142,8 +142,9 @@ def plan(config: pytest.Config, items: list[pytest.Item], ctx: RunContext) -> in
             factory = WORK.get(name)
             if factory is not None:
                 per_worker.setdefault(worker, []).append(factory(item, app, worker))
+    jobs_per_device = {w.name: len(specs) for w, specs in per_worker.items()}
     for did, n in counts.items():
-        progress.add_device(did, labels[did], n)
+        progress.add_device(did, labels[did], n, jobs=jobs_per_device.get(did, 0))
     config.stash[PLANNED_KEY] = planned
     for worker, specs in per_worker.items():
         worker.plan(specs)
@@ -261,6 +262,7 @@ class FarmPlugin:
         labels = {d.id: f"{d.model or 'unknown model'} · {d.region or '?'} ({d.device_serial})"
                   for d in (ctx.devices if ctx else [])}
         progress = progress_of(self.config)
+        progress.by_checks = True
         for did, n in counts.items():
             progress.add_device(did, labels.get(did, did), n)
 

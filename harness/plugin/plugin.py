@@ -72,6 +72,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="append one JSON line per test here (default reports/records.jsonl)")
     group.addoption("--adb-timeout", type=float, default=30.0, metavar="SECONDS",
                     help="timeout of each adb read, in seconds (default 30)")
+    group.addoption("--no-compliance-summary", action="store_true",
+                    help="do not print the compliance summary (a caller such as tools/run.sh prints it)")
+    group.addoption("--preload-check-args", action="store_true",
+                    help="only check the arguments and test paths, print them, and exit (used by tools/run.sh)")
     group.addoption("--build", action="append", default=[], metavar="PATH",
                     help="judge a ROM build (target_files zip or unpacked partitions) instead of adb devices; "
                          "repeatable")
@@ -229,9 +233,27 @@ def _meta(item: pytest.Item) -> dict | None:
     }
 
 
+def _check_args_and_exit(config: pytest.Config) -> None:
+    """``--preload-check-args``: the arguments parsed (pytest said so by getting here); check the test paths,
+    print them as ``@@preload-args {"paths": [...], "from_args": bool}`` and stop before any device is touched."""
+    base = Path(config.invocation_params.dir)
+    missing = []
+    for arg in config.args:
+        path = Path(arg.split("::", 1)[0])
+        if not (path if path.is_absolute() else base / path).exists():
+            missing.append(arg)
+    if missing:
+        pytest.exit(f"file or directory not found: {', '.join(missing)}", returncode=4)
+    from_args = config.args_source == pytest.Config.ArgsSource.ARGS
+    print("@@preload-args " + json.dumps({"paths": list(config.args), "from_args": from_args}), flush=True)
+    pytest.exit("arguments checked", returncode=0)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Register the ``check`` marker and the run's plugins; leaner Allure results (no fixture noise)."""
+    if config.getoption("preload_check_args", False):
+        _check_args_and_exit(config)
     config.addinivalue_line("markers", "check(name): which compliance check a suite test performs")
     config.stash[RECORDS_KEY] = []
     from harness.reporting.allure_results import install as lean_allure_results
@@ -321,9 +343,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
         data.update(job_record_fields(item))
     if call.excinfo is not None and kind != "skipped":
         data["error"] = " ".join(str(call.excinfo.value).split())[:500]
+        _shorten_longrepr(item, call, report, kind)
     elif report.skipped and isinstance(report.longrepr, tuple):
         data["error"] = str(report.longrepr[2]).removeprefix("Skipped: ")
     report.user_properties.append(("preload_harness", json.dumps(data)))
+
+
+def _shorten_longrepr(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport, kind: str) -> None:
+    """A product failure shows its message (tag, device, expected, found, evidence) and an infrastructure error its
+    one-line cause and remedy: no traceback of harness internals. ``-v`` or ``--tb=long`` keeps pytest's own."""
+    config = item.config
+    if config.getoption("verbose", 0) > 0 or config.getoption("tbstyle", "auto") in ("long", "native"):
+        return
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if kind == "failed" and isinstance(exc, AssertionError) and item.stash.get(VERDICT_KEY, None) is not None:
+        report.longrepr = str(exc)
+    elif kind == "broken" and isinstance(exc, Error):
+        from harness.reporting.text import neutralize
+
+        cause = neutralize(" ".join(str(exc).split()))
+        report.longrepr = f"{type(exc).__name__}: {cause}\n(infrastructure, not a product defect; " \
+                          "--tb=long shows the traceback)"
 
 
 def _merge(phases: list[dict]) -> dict | None:
@@ -533,10 +573,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001
-    """Print the compliance summary and the per-device adb round trips."""
+    """Print the compliance summary: the gate, what blocks it, skips grouped by reason, adb round trips."""
     records = config.stash.get(RECORDS_KEY, [])
     ctx = config.stash.get(CONTEXT_KEY, None)
-    if not records or ctx is None:
+    if not records or ctx is None or config.getoption("no_compliance_summary"):
         return
     tr = terminalreporter
     tr.section("preload compliance")
@@ -544,5 +584,28 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     for line in summary_lines(records, config.getoption("gate_severity"),
                               expected=header.expected if header else None):
         tr.line(line)
+    for line in skip_lines(records):
+        tr.line(line)
+    if not _is_worker(config) and getattr(config.option, "numprocesses", None):
+        tr.line("adb round trips: counted in the worker processes (-n); run without -n to see them per device")
+        return
     trips = [f"{d.serial}={d.device.link.round_trips}" for d in ctx.devices if d.device is not None]
-    tr.line("adb round trips per device (this process): " + ", ".join(trips))
+    if trips:
+        tr.line("adb round trips per device (getprop + inventory + launch commands): " + ", ".join(trips))
+
+
+def skip_lines(records: list[Record], limit: int = 8) -> list[str]:
+    """Not-applicable skips grouped by reason (most frequent first), without source locations."""
+    from collections import Counter
+
+    from harness.reporting.text import neutralize
+
+    reasons = Counter(" ".join(r.reason.split()) for r in records if r.outcome == "skipped")
+    if not reasons:
+        return []
+    lines = [f"not applicable ({sum(reasons.values())} skipped):"]
+    for reason, n in reasons.most_common(limit):
+        lines.append(f"  {n:>4} × {neutralize(reason)[:160]}")
+    if len(reasons) > limit:
+        lines.append(f"  … and {len(reasons) - limit} other reasons")
+    return lines

@@ -4,10 +4,10 @@ With devices worked on concurrently, pytest's own dots stall on the first test w
 race. This module shows what the devices do:
 
 * **lines** (the default when the output is not a terminal, e.g. CI): one plain line when a device has finished
-  all its checks, and one when a device drops or comes back::
+  all its device work (its inventory, its launches: what takes time), and one when a device drops or comes back::
 
-      preload-harness: [ 3/32 devices · 81/864 checks] MI 5 · CN (8c2b2ca4) done in 4.2 s
-      preload-harness: Redmi 3 · ID (e5c3a1f0) dropped during launch Outlook; waiting up to 30 s
+      preload-harness: [ 3/32 devices · 81/864 checks] MI 5 · CN (8c2b2ca4): device work done in 4.2 s (6 jobs)
+      preload-harness: [ 3/32 devices · 81/864 checks] Redmi 3 · ID (e5c3a1f0) dropped during launch Outlook: …
 
 * **live** (the default on a terminal): the same lines, plus, while a test waits for its device, a status
   after the cursor that names what every busy device is doing (``launch Excel``), redrawn in place on
@@ -46,6 +46,7 @@ class _Device:
     current: str = ""
     started: float | None = None
     finished: bool = False
+    jobs: int = 0
 
 
 @dataclass
@@ -56,6 +57,8 @@ class Progress:
     mode: str
     devices: dict[str, _Device] = field(default_factory=dict)
     _events: queue.SimpleQueue[WorkerEvent] = field(default_factory=queue.SimpleQueue)
+    by_checks: bool = False
+    """True in the pytest-xdist controller: no device worker runs here, a device is done when its tests are."""
     _drawn: bool = False
     _last_draw: float = 0.0
     _wait_started: float | None = None
@@ -71,10 +74,13 @@ class Progress:
         return cls(config, mode)
 
     # -- registration (main thread) ---------------------------------------------------------------------------
-    def add_device(self, serial: str, label: str, checks: int) -> None:
-        """Expect ``checks`` tests of the device ``serial`` (adb serial, as worker events name it)."""
+    def add_device(self, serial: str, label: str, checks: int, jobs: int | None = None) -> None:
+        """Expect ``checks`` tests of the device ``serial`` (the run's device id, as worker events name it);
+        ``jobs``: device jobs planned for it (0: nothing to wait for, it counts as done at once)."""
         dev = self.devices.setdefault(serial, _Device(label))
         dev.checks += checks
+        if jobs == 0 and not self.by_checks:
+            dev.finished = True
 
     @property
     def total_checks(self) -> int:
@@ -88,15 +94,16 @@ class Progress:
             self._events.put(event)
 
     def check_done(self, serial: str) -> None:
-        """Main thread: one test of ``serial`` reported; print the device line when it was its last."""
+        """Main thread: one test of ``serial`` reported. Without device workers in this process (the xdist
+        controller), a device is done when its last test reported; otherwise when its worker ran out of work."""
         dev = self.devices.get(serial)
         if dev is None or self.mode == "off":
             return
         dev.done_checks += 1
-        if dev.done_checks == dev.checks and not dev.finished:
+        self._drain()
+        if self.by_checks and dev.done_checks == dev.checks and not dev.finished:
             dev.finished = True
-            took = f" in {time.monotonic() - dev.started:.1f} s" if dev.started is not None else ""
-            self._line(f"{dev.label} done{took}")
+            self._line(f"{dev.label}: all {dev.checks} checks reported")
 
     def poll(self) -> None:
         """Main thread, while a test waits for its device: apply events, print lines, redraw the live status."""
@@ -132,6 +139,11 @@ class Progress:
                     dev.started = time.monotonic()
             elif ev.kind == "job_finished":
                 dev.current = ""
+                dev.jobs += 1
+            elif ev.kind == "device_done" and dev.jobs and not dev.finished:
+                dev.finished = True
+                took = f" in {time.monotonic() - dev.started:.1f} s" if dev.started is not None else ""
+                self._line(f"{dev.label}: device work done{took} ({dev.jobs} job{'s' if dev.jobs != 1 else ''})")
             elif ev.kind == "device_waiting":
                 self._line(f"{dev.label} dropped during {ev.label}: {ev.detail}")
             elif ev.kind == "device_back":

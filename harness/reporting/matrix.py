@@ -493,6 +493,38 @@ def matrix_to_html(matrix: Matrix) -> str:
     )
 
 
+_GRID_WORD = {"failed": "FAIL", "broken": "ERROR", "missing": "NOTRUN", "warning": "WARN", "passed": "ok",
+              "skipped": "skip", "not_run": "-"}
+
+
+def grid_lines(matrix: Matrix, width: int = 120) -> list[str]:
+    """The matrix as a compact text grid for the end of a console run: one line per device, one short column
+    per app (``ok``, ``FAIL``, ``ERROR``, ``NOTRUN``, ``WARN``, ``skip``, ``-``), the device checks first.
+
+    Device text is neutralized; app names are cut to the column width.
+    """
+    if not matrix.devices:
+        return ["(no device)"]
+    cols = list(matrix.columns)
+
+    def label(c: str) -> str:
+        return "device" if c == DEVICE_COLUMN else c
+
+    col_w = max(6, min(11, max(len(label(c)) for c in cols)))
+    label_w = max(12, min(width - len(cols) * (col_w + 1) - 1,
+                          max(len(neutralize(d.label)) for d in matrix.devices)))
+
+    def cut(text: str, w: int) -> str:
+        return text if len(text) <= w else text[: w - 1] + "…"
+
+    head = f"{'model · region (serial)':<{label_w}} " + " ".join(f"{cut(label(c), col_w):<{col_w}}" for c in cols)
+    lines = [head.rstrip(), "-" * len(head.rstrip())]
+    for d in matrix.devices:
+        cells = " ".join(f"{_GRID_WORD[d.cells[c].status]:<{col_w}}" for c in cols)
+        lines.append(f"{cut(neutralize(d.label), label_w):<{label_w}} {cells}".rstrip())
+    return lines
+
+
 def write_matrix(matrix: Matrix, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write ``compliance.md``, ``compliance.html`` and ``compliance.json`` into ``out_dir`` (created).
 
