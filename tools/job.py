@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="use the bundled virtual farm: when no device is attached (auto), always, or never")
     parser.add_argument("--images", nargs="+", default=[str(ROOT / "virtual_device" / "images")],
                         help="virtual farm images (names, files or directories)")
+    parser.add_argument("--reports", type=Path, default=REPORTS, metavar="DIR",
+                        help="where the reports go (default reports/); only a run that checked something replaces "
+                             "what is there")
     parser.add_argument("--no-html", action="store_true", help="skip the Allure HTML report")
     parser.add_argument("--screenshots", action="store_true",
                         help="also screenshot the report pages (headless Chromium) into reports/screenshots/")
@@ -127,8 +130,8 @@ def validate(args: argparse.Namespace) -> tuple[list[str], list[str]]:
                           env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
     marker = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@preload-args ")]
     if proc.returncode != 0 or not marker:
-        text = "\n".join(ln for ln in (proc.stderr + proc.stdout).splitlines()
-                         if ln.strip() and not ln.startswith(("!", "=", "Exit:"))) or f"exit {proc.returncode}"
+        text = "\n".join(ln.removeprefix("Exit: ") for ln in (proc.stderr + proc.stdout).splitlines()
+                         if ln.strip() and not ln.startswith(("!", "="))) or f"exit {proc.returncode}"
         problems.append(f"pytest arguments after `--` are not valid: {text.strip()}")
         return problems, []
     info = json.loads(marker[-1].split(" ", 1)[1])
@@ -187,21 +190,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problems:
         for p in problems:
             print(f"error: {p}", file=sys.stderr)
-        print(f"Nothing was run; reports/ is unchanged (exit {EXIT_USAGE}).", file=sys.stderr)
+        print(f"Nothing was run; {args.reports} is unchanged (exit {EXIT_USAGE}).", file=sys.stderr)
         return EXIT_USAGE
-    REPORTS.mkdir(exist_ok=True)
-    stage = REPORTS / f".staging-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    reports = args.reports.resolve()
+    reports.mkdir(parents=True, exist_ok=True)
+    stage = reports / f".staging-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir()
     try:
-        if (REPORTS / "history").is_dir():  # the Allure trend continues from the last published run
-            shutil.copytree(REPORTS / "history", stage / "history")
-        return _run(args, stage, user_paths)
+        if (reports / "history").is_dir():  # the Allure trend continues from the last published run
+            shutil.copytree(reports / "history", stage / "history")
+        return _run(args, stage, user_paths, reports)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _run(args: argparse.Namespace, stage: Path, user_paths: Sequence[str]) -> int:
+def _run(args: argparse.Namespace, stage: Path, user_paths: Sequence[str], reports: Path) -> int:
     use_farm = args.farm == "always" or (args.farm == "auto" and not args.adb_server
                                          and not _local_server_has_devices())
     farm_started = False
@@ -225,13 +229,13 @@ def _run(args: argparse.Namespace, stage: Path, user_paths: Sequence[str]) -> in
                                 check=False).returncode
         except KeyboardInterrupt:
             what = "the virtual farm and its adb server were stopped; " if farm_started else ""
-            print(f"\ninterrupted: {what}reports/ is unchanged", file=sys.stderr)
+            print(f"\ninterrupted: {what}{reports} is unchanged", file=sys.stderr)
             return EXIT_INTERRUPTED
     records = stage / "records.jsonl"
     if rc == 5:  # pytest: no test selected (e.g. -k matched nothing)
         rc = EXIT_NO_CHECKS
     if not records.exists():
-        print(f"No check ran (exit {rc}); reports/ is unchanged.", file=sys.stderr)
+        print(f"No check ran (exit {rc}); {reports} is unchanged.", file=sys.stderr)
         return rc or EXIT_NO_CHECKS
     report_argv = [sys.executable, "-m", "tools.report", "--results", str(stage / "allure-results"),
                    "--records", str(records), "--out", str(stage), "--gate-severity", args.gate_severity,
@@ -241,14 +245,14 @@ def _run(args: argparse.Namespace, stage: Path, user_paths: Sequence[str]) -> in
     elif args.screenshots:
         report_argv.append("--screenshots")
     report_rc = subprocess.run(report_argv, cwd=ROOT, check=False).returncode
-    published = publish(stage)
+    published = publish(stage, reports)
     if report_rc not in (0, 1, 10, 11, 13):
         print(f"warning: building the reports failed (exit {report_rc}); published what was built: "
               f"{', '.join(published)}", file=sys.stderr)
-    print(f"\nReports: {REPORTS}/compliance.md (and .html, .json), {REPORTS}/junit.xml, {REPORTS}/records.jsonl")
+    print(f"\nReports: {reports}/compliance.md (and .html, .json), {reports}/junit.xml, {reports}/records.jsonl")
     if not args.no_html:
-        print(f"Allure: {REPORTS}/allure-report-single.html (opens from disk); {REPORTS}/allure-report/ "
-              f"(serve it: .venv/bin/python -m http.server -d {REPORTS}/allure-report 8000)")
+        print(f"Allure: {reports}/allure-report-single.html (opens from disk); {reports}/allure-report/ "
+              f"(serve it: .venv/bin/python -m http.server -d {reports}/allure-report 8000)")
     code = rc if rc in (2, 3) else report_rc if report_rc in (0, 1, 10, 11, 13) else rc
     print(f"Exit code {code} (see README: Exit codes)")
     return code

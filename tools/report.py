@@ -109,7 +109,14 @@ def select_runs(files: Sequence[Path], *, all_runs: bool = False) -> Selection:
         problems.append("records without a run header (an older harness or another tool wrote them): "
                         "which checks were required cannot be shown")
     records = [rec for run in picked for rec in run.records]
-    expected = None if any(r.header is None for r in picked) else [e for r in picked for e in r.header.expected]
+    expected = None
+    if not any(r.header is None for r in picked):
+        unique: dict[tuple[str, str, str, str | None], ExpectedCheck] = {}
+        for r in picked:
+            assert r.header is not None
+            for e in r.header.expected:
+                unique.setdefault(e.key, e)
+        expected = list(unique.values())
     return Selection(runs=picked, records=records, expected=expected, coverage_problems=problems, notes=notes)
 
 

@@ -269,7 +269,9 @@ def _cell(records: list[Record], package: str | None, missing: Sequence[Expected
         first = required_missing[0]
         return Cell(status="missing", reason=_one_line(reason, 300), check=first.check, severity=first.severity,
                     package=package, checks=checks, missing=missing_names, found=found)
-    assert worst is not None
+    if worst is None:  # only checks below the gate are missing here
+        return Cell(status="not_run", reason=_one_line("not run (below the gate): " + ", ".join(missing_names), 300),
+                    package=package, missing=missing_names)
     if worst.outcome == "passed":
         n = sum(1 for c in checks if c.outcome == "passed")
         names = ", ".join(dict.fromkeys(c.check for c in checks if c.outcome == "passed"))

@@ -100,3 +100,37 @@ def test_launch_durations_are_the_launch_not_the_wait(runs):
     # a package check's record is charged the shared inventory only once per device
     inventory_charged = [r for r in run.records if r["check"] == "presence" and r.get("device_s")]
     assert len({r["serial"] for r in inventory_charged}) == len(inventory_charged)
+
+
+def test_shards_on_several_machines_merge_into_the_same_verdicts(runs, seed_farm, tmp_path):
+    """Three `--shard K/3` runs (as three CI machines would run them) merged by tools.report: every device checked
+    once, the same verdicts as one serial run, one gate; a missing shard makes the merge partial."""
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import ROOT
+
+    out, _farm = runs
+    server, farm = seed_farm
+    shard_runs = [run_suites(tmp_path / f"s{k}", f"127.0.0.1:{server.port}", "--shard", f"{k}/3")
+                  for k in (1, 2, 3)]
+    covered = [{r["serial"] for r in s.records} for s in shard_runs]
+    assert sum(len(c) for c in covered) == len(farm.devices) == len(set().union(*covered))
+    merged = {n: v for s in shard_runs for n, v in _verdicts(s).items()}
+    assert merged == _verdicts(out["serial"])
+
+    def report(*shards):
+        argv = [sys.executable, "-m", "tools.report", "--out", str(tmp_path / "merged"), "--no-html"]
+        for s in shards:
+            argv += ["--records", str(s.results_dir.parent / "records.jsonl"), "--results", str(s.results_dir)]
+        return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+
+    whole = report(*shard_runs)
+    assert whole.returncode == 1, whole.stdout + whole.stderr
+    assert "merged shards 1/3, 2/3, 3/3" in whole.stdout
+    assert f"; {len(farm.devices)} devices" in whole.stdout
+    doc = json.loads((tmp_path / "merged" / "compliance.json").read_text())
+    assert len(doc["devices"]) == len(farm.devices) and len(doc["run_ids"]) == 3
+    part = report(*shard_runs[:2])
+    assert "shard 3/3 missing from the merge" in part.stdout
+    assert part.returncode == 1  # the proven defects still win; without them the merge would be partial (13)

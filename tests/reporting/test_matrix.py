@@ -215,3 +215,9 @@ def test_device_text_is_neutralized_and_escaped_in_markdown_and_html() -> None:
 
     page = matrix_to_html(m)
     assert "\x1b" not in page and "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_a_cell_whose_only_missing_checks_are_below_the_gate_is_not_run() -> None:
+    m = build_matrix([rec("s1", "Word")], expected=[_expected("s1", "Excel", "launch", severity="minor")])
+    cell = m.devices[0].cells["Excel"]
+    assert cell.status == "not_run" and cell.reason == "not run (below the gate): launch"

@@ -1,0 +1,111 @@
+"""End to end through the main job (tools/job.py, what `bash tools/run.sh` runs) on a small virtual farm.
+
+What a release decision rests on: a subset of checks never says "ship", a report is one run, a run that could
+not start never deletes the last good reports, and pytest's own selection options work through the job.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.e2e.conftest import ROOT, run_suites
+
+IMAGES = ["mi4s-cn", "mi5-cn"]
+
+
+def job(reports: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "tools.job", "--reports", str(reports), "--farm", "always", "--images", *IMAGES,
+            "--no-html", *args]
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def _records(reports: Path) -> tuple[list[dict], list[dict]]:
+    lines = [json.loads(x) for x in (reports / "records.jsonl").read_text().splitlines()]
+    return [r for r in lines if r.get("type") != "run"], [r for r in lines if r.get("type") == "run"]
+
+
+def test_a_subset_run_is_partial_never_ship(tmp_path):
+    """`-k excel suites/test_version.py`: Excel is missing on the MI 4S, whose presence check was not selected."""
+    done = job(tmp_path, "--", "-k", "excel", "suites/test_version.py")
+    out = done.stdout + done.stderr
+    assert done.returncode == 13, out[-3000:]
+    assert "gate PARTIAL (exit 13)" in out and "gate PASS" not in out
+    assert out.rstrip().splitlines()[-1].startswith("Exit code 13")
+    recs, headers = _records(tmp_path)
+    assert {r["check"] for r in recs} == {"version"}  # the path after -- replaced the default suites/
+    assert len(headers) == 1 and all(r["run_id"] == headers[0]["run_id"] for r in recs)
+    matrix = json.loads((tmp_path / "compliance.json").read_text())
+    mi4s = next(d for d in matrix["devices"] if d["model"] == "MI 4S")
+    assert mi4s["cells"]["Excel"]["status"] == "missing" and "presence" in mi4s["cells"]["Excel"]["missing"]
+    assert matrix["status"] == "missing"
+
+
+def test_a_usage_error_keeps_the_last_good_reports(tmp_path):
+    reports = tmp_path / "reports"
+    good = job(reports, "--", "suites/test_presence.py")
+    assert good.returncode in (1, 13), good.stdout[-2000:]
+    before = {p.name: p.stat().st_mtime_ns for p in reports.iterdir()}
+    assert {"records.jsonl", "compliance.json", "junit.xml"} <= set(before)
+    profiles = tmp_path / "bad-profiles"
+    profiles.mkdir()
+    (profiles / "x.yaml").write_text("profile: x\nname: X\nmatch: {model: [MI 5]}\nregions: [CN]\nappz: []\n")
+    started = time.monotonic()
+    bad = job(reports, "--profiles", str(profiles))
+    assert bad.returncode == 4, bad.stdout + bad.stderr
+    assert "appz" in bad.stderr and "unchanged" in bad.stderr
+    assert "virtual device" not in bad.stdout  # stopped before any farm or device
+    assert time.monotonic() - started < 60
+    assert {p.name: p.stat().st_mtime_ns for p in reports.iterdir()} == before
+    typo = job(reports, "--", "suites/test_verion.py")
+    assert typo.returncode == 4 and "file or directory not found: suites/test_verion.py" in typo.stderr
+    unknown = job(reports, "--", "--no-such-option")
+    assert unknown.returncode == 4 and "--no-such-option" in unknown.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in reports.iterdir()} == before
+
+
+def test_last_failed_works_through_the_job(tmp_path):
+    first = job(tmp_path, "--", "suites/test_presence.py")
+    assert first.returncode == 1, first.stdout[-2000:]
+    again = job(tmp_path, "--", "--lf", "suites/test_presence.py")
+    out = again.stdout + again.stderr
+    assert "unrecognized arguments" not in out
+    recs, _ = _records(tmp_path)
+    assert [(r["model"], r["app"], r["outcome"]) for r in recs] == [("MI 4S", "Excel", "failed")]
+    assert again.returncode == 1  # the defect is still there; a defect wins over "partial"
+
+
+def test_help_needs_no_setup_and_lists_every_option():
+    started = time.monotonic()
+    done = subprocess.run(["bash", "tools/run.sh", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0 and time.monotonic() - started < 10
+    assert "setup:" not in done.stdout + done.stderr
+    for option in ("--adb-server", "--serial", "--screenshots", "--shard", "--device-wait", "--reports", "--lf"):
+        assert option in done.stdout, option
+
+
+def test_a_records_file_with_two_runs_reports_only_the_latest(seed_farm, tmp_path):
+    """Plain pytest appends to records.jsonl; tools.report still counts one run's devices."""
+    server, farm = seed_farm
+    records = tmp_path / "records.jsonl"
+    for _ in range(2):
+        run_suites(tmp_path, f"127.0.0.1:{server.port}", "--records", str(records),
+                   suites=("suites/test_region.py",))
+    done = subprocess.run([sys.executable, "-m", "tools.report", "--records", str(records), "--out", str(tmp_path),
+                           "--no-html"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert "2 runs in this file; using the latest" in done.stdout
+    assert f"; {len(farm.devices)} devices" in done.stdout
+    matrix = json.loads((tmp_path / "compliance.json").read_text())
+    assert len(matrix["devices"]) == len(farm.devices) and len(matrix["run_ids"]) == 1
+    merged = subprocess.run([sys.executable, "-m", "tools.report", "--records", str(records), "--out",
+                             str(tmp_path / "all"), "--no-html", "--all-runs"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, check=False)
+    # the same tests twice: a rerun replaces the earlier attempt, and the required checks are counted once
+    assert "2 runs in this file" not in merged.stdout
+    assert merged.stdout.count("required not run") == 1 and "32 required not run" not in merged.stdout
+    again = json.loads((tmp_path / "all" / "compliance.json").read_text())
+    assert again["totals"]["missing"] == matrix["totals"]["missing"]
