@@ -10,6 +10,7 @@ timeout, not one per test.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Sequence
@@ -59,6 +60,24 @@ class Device:
                 "offline": "reconnect the device (cable or `adb connect`), then rerun",
             }.get(self.entry.state, "check the device and the adb server")
             raise DeviceUnavailable(f"device is {self.entry.state}", serial=self.serial, remedy=remedy)
+
+    def await_online(self, timeout: float) -> float:
+        """A device the adb server listed ``offline`` is often only reconnecting (a cable wiggle, Wi-Fi): wait up
+        to ``timeout`` seconds for it (:meth:`~harness.adb.DeviceLink.wait_for_device`, bounded backoff); return
+        the seconds waited (0 when it was not offline).
+
+        Raises :class:`DeviceUnavailable` ("offline for N s") when it stays offline.
+        """
+        if self.entry.state != "offline":
+            return 0.0
+        waited = self.link.wait_for_device(timeout) if timeout > 0 else None
+        if waited is None:
+            raise DeviceUnavailable(f"offline for {timeout:.0f} s: listed offline when the run started and not back "
+                                    f"within --device-wait {timeout:g} s", serial=self.serial,
+                                    remedy="reconnect the device (cable, `adb connect`), then rerun")
+        self.entry = dataclasses.replace(self.entry, state="device")
+        self.log.warning("was offline; back after %.1f s", waited)
+        return waited
 
     def _guarded(self, func, *args, **kwargs):  # noqa: ANN001, ANN202 - internal
         self.check_reachable()

@@ -151,7 +151,8 @@ def run_context(config: pytest.Config) -> RunContext:
     try:
         ctx = discover(server_specs=config.getoption("adb_server"), serials=serials, profiles=profiles,
                        region_override=region.upper() if region else None,
-                       command_timeout=config.getoption("adb_timeout"), shard=shard)
+                       command_timeout=config.getoption("adb_timeout"), shard=shard,
+                       device_wait=config.getoption("device_wait"))
     except NoDevicesError as exc:
         return _stop(config, f"no device to check: {exc}", EXIT_INFRASTRUCTURE)
     except Error as exc:

@@ -152,10 +152,12 @@ class NoDevicesError(Error):
     """No device to check: nothing attached, or nothing matched ``--serial``."""
 
 
-def _prepare(case: DeviceCase, profiles: ProfileSet) -> None:
-    """Read facts and match a profile; record any problem on the case."""
+def _prepare(case: DeviceCase, profiles: ProfileSet, device_wait: float = 0.0) -> None:
+    """Wait for a device listed offline (up to ``device_wait`` s), read facts, match a profile; record any
+    problem on the case."""
     assert case.device is not None
     try:
+        case.device.await_online(device_wait)
         case.device.check_reachable()
         case.facts = case.device.facts()
     except DeviceError as exc:
@@ -202,14 +204,15 @@ def in_shard(index: int, shard: tuple[int, int] | None) -> bool:
 
 def discover(*, server_specs: Sequence[str] | None, serials: Sequence[str] | None, profiles: ProfileSet,
              region_override: str | None = None, command_timeout: float = 30.0, workers: int = 256,
-             shard: tuple[int, int] | None = None) -> RunContext:
+             shard: tuple[int, int] | None = None, device_wait: float = 0.0) -> RunContext:
     """List, select and prepare the devices of this run.
 
     Every device's ``getprop`` runs at the same time (up to ``workers`` threads): a farm's discovery costs one
-    round trip of its slowest device, not one per device. ``shard`` ``(K, N)`` keeps the devices whose position
-    in the farm list (every server's devices plus missing ``--serial`` names, sorted by farm host then serial) is
-    K-1 modulo N, so N machines running ``--shard 1/N`` … ``--shard N/N`` against the same farm check every
-    device exactly once.
+    round trip of its slowest device, not one per device. A device listed ``offline`` is waited for up to
+    ``device_wait`` seconds (offline is often transient), at the same time as the others. ``shard`` ``(K, N)``
+    keeps the devices whose position in the farm list (every server's devices plus missing ``--serial`` names,
+    sorted by farm host then serial) is K-1 modulo N, so N machines running ``--shard 1/N`` … ``--shard N/N``
+    against the same farm check every device exactly once.
 
     Raises :class:`NoDevicesError` when no server answers and no device is listed, or when nothing
     is attached; a server that does not answer while others do becomes a problem case.
@@ -252,7 +255,7 @@ def discover(*, server_specs: Sequence[str] | None, serials: Sequence[str] | Non
                              "--adb-server at a farm host, or run the bundled virtual farm (see README)")
     live = [c for c in cases if c.device is not None and c.problem is None]
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(live) or 1))) as pool:
-        list(pool.map(lambda c: _prepare(c, profiles), live))
+        list(pool.map(lambda c: _prepare(c, profiles, device_wait), live))
     mark_shared_serialnos(cases)
     return RunContext(servers=[str(lk.address) for lk in links], devices=cases, listed=listed,
                       shard=f"{shard[0]}/{shard[1]}" if shard else None)

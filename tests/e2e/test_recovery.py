@@ -55,3 +55,22 @@ def test_a_launch_interrupted_by_a_drop_is_rerun(tmp_path):
     assert {r["outcome"] for r in launches} == {"passed"}, [r["reason"] for r in launches]
     assert [r for r in launches if r.get("recovered_after_s")]
     assert run.returncode == 13, run.output[-2000:]  # passed; the other suites were not selected
+
+
+def test_a_device_listed_offline_at_the_start_is_waited_for(tmp_path):
+    """`offline` is often transient (the adb server reconnects a network device): discovery waits for it, with
+    backoff, up to --device-wait; one that stays offline is reported as "offline for N s" for itself only."""
+    back = variant_image(tmp_path, "mi5-cn", "back-soon", behaviour={"back_after_s": 2.0})
+    away = variant_image(tmp_path, "mimax-in", "stays-away")
+    with AdbServer() as server, Farm([back, away], server) as farm:
+        for dev in farm.devices:
+            farm.vfarm.server.go_offline(dev)
+        for serial in farm.serials:
+            server.wait_state(serial, ("offline",))
+        run = run_suites(tmp_path, f"127.0.0.1:{server.port}", "--device-wait", "12", suites=PACKAGE_SUITES)
+        by_image = run.by_image(farm)
+    assert {r["outcome"] for r in by_image["back-soon"]} <= {"passed", "skipped"}, run.output[-3000:]
+    away_recs = by_image["stays-away"]
+    assert [(r["check"], r["outcome"]) for r in away_recs] == [("device", "broken")]
+    assert "offline for 12 s" in away_recs[0]["reason"]
+    assert run.returncode == 10
