@@ -582,8 +582,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     tr = terminalreporter
     tr.section("preload compliance")
     header = config.stash.get(HEADER_KEY, None)
-    for line in summary_lines(records, config.getoption("gate_severity"),
-                              expected=header.expected if header else None):
+    lines = summary_lines(records, config.getoption("gate_severity"), expected=header.expected if header else None)
+    if exitstatus in (2, 3):  # interrupted / internal error: pytest's code stands, the gate was not applied
+        what = "interrupted" if exitstatus == 2 else "stopped by an internal error"
+        lines[0] = (f"run {what} (exit {exitstatus}): no verdict; the records written so far are kept "
+                    f"(the gate would say: {lines[0].removeprefix('gate ')})")
+    for line in lines:
         tr.line(line)
     for line in skip_lines(records):
         tr.line(line)

@@ -101,3 +101,27 @@ def test_allure_results_carry_device_parameters(seed_run):
         assert labels["epic"] and labels["feature"] and labels["story"] and labels["severity"]
         assert r.get("attachments"), r["name"]
     assert (run.results_dir / "environment.properties").exists()
+
+
+def test_failures_print_their_message_not_harness_tracebacks(seed_run):
+    run, _farm = seed_run
+    out = run.output
+    assert "[version mismatch] Redmi Note 3" in out and "expected: version_name == 16.0.7070.2036" in out
+    for internal in ("self = <harness", "harness/plugin/outcome.py:", "raise AssertionError(message)", "def __call__"):
+        assert internal not in out, internal
+
+
+def test_an_infrastructure_error_prints_its_cause_and_remedy_not_a_traceback(tmp_path):
+    from tests.e2e.conftest import variant_image
+    from virtual_device.testing import AdbServer, Farm
+
+    hang = variant_image(tmp_path, "mi5-cn", "hangs", behaviour={"hang_on": "dumpsys package"})
+    with AdbServer() as server, Farm([hang], server):
+        short = run_suites(tmp_path / "a", f"127.0.0.1:{server.port}", "--adb-timeout", "2", "--device-wait", "0",
+                           suites=("suites/test_presence.py",))
+        long = run_suites(tmp_path / "b", f"127.0.0.1:{server.port}", "--adb-timeout", "2", "--device-wait", "0",
+                          "--tb=long", suites=("suites/test_presence.py",))
+    assert "AdbTimeout: [127.0.0.1:" in short.output and "infrastructure, not a product defect" in short.output
+    assert "check that the device is responsive" in short.output  # the remedy
+    assert "harness/inventory.py" not in short.output and "harness/workers.py" not in short.output
+    assert "harness/" in long.output  # --tb=long still shows where it came from
