@@ -547,12 +547,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if alluredir and ctx is not None and FATAL_KEY not in config.stash:
         from harness.reporting.allure_env import write_categories, write_environment
 
-        devices = [{"serial": d.serial, "model": d.model, "profile": d.profile.id if d.profile else None,
+        devices = [{"serial": d.serial, "device_serial": d.device_serial, "model": d.model,
+                    "profile": d.profile.id if d.profile else None,
                     "fingerprint": d.facts.fingerprint if d.facts else None,
+                    "build": d.facts.props.get("ro.build.version.incremental") if d.facts else None,
                     "android": d.facts.release if d.facts else None, "sdk": d.facts.sdk if d.facts else None,
                     "region": d.region, "host": d.server} for d in ctx.devices]
+        header = config.stash.get(HEADER_KEY, None)
+        extra = {"run.id": header.run_id, "run.started": header.started} if header else {}
+        if ctx.shard:
+            extra["run.shard"] = ctx.shard
         try:
-            write_environment(alluredir, devices)
+            write_environment(alluredir, devices, extra=extra)
             write_categories(alluredir)
         except OSError as exc:
             session.config.get_terminal_writer().line(f"preload-harness: cannot write Allure environment: {exc}")

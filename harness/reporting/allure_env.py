@@ -121,23 +121,27 @@ DEVICE_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("sdk", ("sdk",)),
     ("fingerprint", ("fingerprint",)),
     ("profile", ("profile",)),
+    ("build", ("build",)),
+    ("adb_serial", ("serial",)),
     ("farm_host", ("host", "farm_host")),
 )
 
 
 def environment_lines(devices: Sequence[Mapping[str, object]],
                       extra: Mapping[str, object] | None = None) -> list[str]:
-    """Lines of environment.properties for ``devices``: ``<serial>.<field>=<value>`` for every device and field.
+    """Lines of environment.properties for ``devices``: ``<device serial>.<field>=<value>`` for every device and
+    field.
 
-    ``devices`` is a list of dicts with at least ``serial`` and any of ``model``, ``region``, ``android``,
-    ``sdk``, ``fingerprint``, ``profile``, ``host`` (or ``farm_host``); missing or None values show as
-    ``unknown`` so every device lists every field. Keys are unique because serials are unique (a duplicate
-    serial is listed once, the first wins). ``extra`` adds run-wide keys (e.g. ``run.devices=8``).
+    ``devices`` is a list of dicts with at least ``serial`` (the adb serial) and any of ``device_serial`` (the
+    device's own serial, ``ro.serialno``: the key when given, stable across runs, unlike a network device's
+    ``host:port``), ``model``, ``region``, ``android``, ``sdk``, ``fingerprint``, ``profile``, ``build``,
+    ``host`` (or ``farm_host``); missing or None values show as ``unknown`` so every device lists every field.
+    A duplicate key is listed once (the first wins). ``extra`` adds run-wide keys (e.g. ``run.devices=8``).
     """
     lines: list[str] = []
     seen: set[str] = set()
     for dev in devices:
-        serial = str(dev.get("serial") or "unknown")
+        serial = str(dev.get("device_serial") or dev.get("serial") or "unknown")
         if serial in seen:
             continue
         seen.add(serial)
@@ -166,12 +170,13 @@ def write_environment(results_dir: str | os.PathLike[str], devices: Sequence[Map
 def devices_from_records(records: Sequence[object]) -> list[dict[str, object]]:
     """Device dicts for :func:`write_environment` from :class:`~harness.reporting.records.Record` objects.
 
-    One dict per serial (the first record with a non-null value wins per field), sorted by model, region, serial.
+    One dict per device (farm host and adb serial; the first record with a non-null value wins per field), sorted by
+    model, region, serial.
     """
-    devices: dict[str, dict[str, object]] = {}
+    devices: dict[tuple[str, str], dict[str, object]] = {}
     for rec in records:
-        dev = devices.setdefault(rec.serial, {"serial": rec.serial})  # type: ignore[attr-defined]
-        for key in ("model", "region", "android", "sdk", "fingerprint", "profile", "host"):
+        dev = devices.setdefault((rec.host, rec.serial), {"serial": rec.serial})  # type: ignore[attr-defined]
+        for key in ("model", "region", "android", "sdk", "fingerprint", "profile", "host", "device_serial", "build"):
             if dev.get(key) is None and getattr(rec, key, None) is not None:
                 dev[key] = getattr(rec, key)
     return sorted(devices.values(), key=lambda d: (str(d.get("model") or ""), str(d.get("region") or ""),

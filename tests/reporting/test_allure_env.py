@@ -103,7 +103,8 @@ def test_environment_every_device_every_field_unique_keys(tmp_path: Path) -> Non
     assert props["abc 1.model"] == "MI 5 · 中国 😀"
     assert props["abc 1.region"] == "unknown"
     assert props["run.devices"] == "2"
-    assert len(props) == len(text.splitlines()) == 2 * 7 + 1
+    assert len(props) == len(text.splitlines()) == 2 * 9 + 1
+    assert props["abc 1.adb_serial"] == "abc 1" and props["abc 1.build"] == "unknown"
 
 
 def test_devices_from_records() -> None:
@@ -113,3 +114,12 @@ def test_devices_from_records() -> None:
                        "fingerprint": "Xiaomi/gemini/gemini:7.0/NRD90M/V8.2.1.0.NAACNEB:user/release-keys",
                        "profile": "xiaomi-mi5", "host": "127.0.0.1:5037"}
     assert environment_lines([]) == []
+
+
+def test_environment_keys_are_the_devices_own_serials_not_adb_ports():
+    """A network device's adb serial (`127.0.0.1:33343`) changes every run; its own serial does not."""
+    lines = environment_lines([{"serial": "127.0.0.1:33343", "device_serial": "9a7d31c2", "model": "MI MAX",
+                                "build": "V8.2.3.0.MBCCNDL"}])
+    assert "9a7d31c2.model=MI MAX" in lines and "9a7d31c2.build=V8.2.3.0.MBCCNDL" in lines
+    assert "9a7d31c2.adb_serial=127.0.0.1\\:33343" in lines
+    assert not any(line.startswith("127.0.0.1") for line in lines)
