@@ -121,5 +121,5 @@ def test_environment_keys_are_the_devices_own_serials_not_adb_ports():
     lines = environment_lines([{"serial": "127.0.0.1:33343", "device_serial": "9a7d31c2", "model": "MI MAX",
                                 "build": "V8.2.3.0.MBCCNDL"}])
     assert "9a7d31c2.model=MI MAX" in lines and "9a7d31c2.build=V8.2.3.0.MBCCNDL" in lines
-    assert "9a7d31c2.adb_serial=127.0.0.1\\:33343" in lines
+    assert "9a7d31c2.adb_serial=127.0.0.1:33343" in lines
     assert not any(line.startswith("127.0.0.1") for line in lines)
