@@ -248,11 +248,13 @@ def import_getprop(path: str | Path) -> dict[str, str]:
         raise ImageError(what, path=str(p), hint="capture it with `adb shell getprop > dump.txt`") from None
 
 
-def write_image_props(image_path: str | Path, dump_path: str | Path) -> dict[str, str]:
+def write_image_props(image_path: str | Path, dump_path: str | Path) -> tuple[dict[str, str], dict[str, str]]:
     """Copy a real getprop dump into an image: the dump goes to ``images/props/<name>``, ``props_from`` is set.
 
-    The image YAML is rewritten with ``props_from`` (relative path) while keeping its other keys; the dump is
-    parsed first so a bad dump changes nothing. Returns the imported props.
+    Inline ``props`` win over ``props_from`` (see images/README.md), so importing removes every inline prop the
+    dump also has: after the import the device reports the dump's values. Inline props the dump lacks stay. The
+    image YAML is rewritten keeping its other keys; the dump is parsed first so a bad dump changes nothing.
+    Returns ``(imported props, {key: old inline value} for each inline prop the dump replaced)``.
     """
     image_path = Path(image_path)
     props = import_getprop(dump_path)
@@ -265,8 +267,17 @@ def write_image_props(image_path: str | Path, dump_path: str | Path) -> dict[str
     if Path(dump_path).resolve() != target.resolve():
         target.write_bytes(Path(dump_path).read_bytes())
     data["props_from"] = f"props/{target.name}"
+    replaced: dict[str, str] = {}
+    inline = data.get("props")
+    if isinstance(inline, dict):
+        replaced = {str(k): str(v) for k, v in inline.items() if str(k) in props}
+        kept = {k: v for k, v in inline.items() if str(k) not in props}
+        if kept:
+            data["props"] = kept
+        else:
+            data.pop("props")
     image_path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return props
+    return props, replaced
 
 
 def cli_import_getprop(argv: list[str]) -> int:
@@ -283,8 +294,12 @@ def cli_import_getprop(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     try:
         if args.image:
-            props = write_image_props(args.image, args.dump)
+            props, replaced = write_image_props(args.image, args.dump)
             print(f"{args.image}: props_from set; {len(props)} props imported")
+            if replaced:
+                shown = ", ".join(f"{k} ({v!r} -> {props[k]!r})" for k, v in sorted(replaced.items())[:8])
+                more = f" and {len(replaced) - 8} more" if len(replaced) > 8 else ""
+                print(f"removed {len(replaced)} inline props the dump now gives (inline props win): {shown}{more}")
         else:
             props = import_getprop(args.dump)
             sys.stdout.write(yaml.safe_dump({"props": props}, sort_keys=True, allow_unicode=True,

@@ -177,7 +177,11 @@ def test_cli_import_getprop_writes_image(tmp_path, capsys):
     image = load_image(img)
     assert image.props_from == "props/getprop_android10_miui12.5-cn_redmi8a.txt"
     assert image.props["ro.miui.region"] == "CN"
-    assert image.props["ro.product.model"] == "MI 5"  # explicit props win over the dump
+    # inline props win over props_from, so the import removed the inline ones the dump gives: the device is now
+    # the Redmi 8A of the dump, not the MI 5 the image said before
+    assert image.props["ro.product.model"] == "Redmi 8A"
+    out = capsys.readouterr().out
+    assert "removed" in out and "ro.product.model ('MI 5' -> 'Redmi 8A')" in out
 
 
 def test_cli_import_getprop_bad_file(tmp_path, capsys):
