@@ -11,7 +11,7 @@ that Allure categories and the compliance matrix match on; see :data:`CATEGORIES
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -28,6 +28,7 @@ CATEGORIES = {
     "wrong partition": "The app's APK is not on an agreed partition",
     "disabled": "The app is disabled for user 0",
     "region not agreed": "The device's market/region is not one the agreement covers",
+    "operator not agreed": "The device's mobile operator (MCC-MNC) is not one the agreement covers",
 }
 """Product-defect categories of the placement/presence/version/region checks (tag → meaning)."""
 
@@ -69,6 +70,13 @@ class Verdict:
     reason: str
     category: str | None = None
     evidence: tuple[str, ...] = field(default_factory=tuple)
+    rule_tag: str | None = None
+    """A second tag naming the contract rule that decided (``operator rule: required on 405-857 (Jio)``)."""
+
+    @property
+    def tags(self) -> str:
+        """``[category] [rule tag] `` as failure messages start (empty when neither is set)."""
+        return (f"[{self.category}] " if self.category else "") + (f"[{self.rule_tag}] " if self.rule_tag else "")
 
     @property
     def failed(self) -> bool:
@@ -82,7 +90,7 @@ class Verdict:
         (:func:`harness.reporting.text.neutralize`): the message reaches terminals, JUnit and Allure as is.
         """
         n = neutralize
-        tag = f"[{self.category}] " if self.category else ""
+        tag = self.tags
         who = f"{n(device)}: {n(subject)}" if subject else n(device)
         text = f"{tag}{who}: {n(self.reason)}\n  expected: {n(self.expected)}\n  found:    {n(self.found)}"
         if self.evidence:
@@ -103,12 +111,30 @@ def _installed_text(state: PackageState) -> str:
     return "not installed (unknown to the package manager)"
 
 
+def _operator_gate(check: str, req: Requirement) -> Verdict | None:
+    """Not applicable when the requirement depends on an operator rule and the device's operator is unknown."""
+    if getattr(req, "operator_unknown", False):
+        return _na(check, f"{req.name} has {getattr(req, 'operator_rule', None) or 'rules per operator'}, and the "
+                          "device's operator is unknown (no SIM, or SIMs of different operators): state it with "
+                          "--operator")
+    return None
+
+
+def _rule_tag(req: Requirement) -> str | None:
+    rule = getattr(req, "operator_rule", None)
+    return f"operator rule: {rule}" if rule else None
+
+
 def check_presence(req: Requirement, state: PackageState) -> Verdict:
     """A required app must be installed for user 0 (``dumpsys package`` User 0 ``installed=true``).
 
     Not applicable when the agreement requires nothing in this region (``presence`` ``any``/``absent``:
-    absence is the region suite's business, :func:`check_app_region`).
+    absence is the region suite's business, :func:`check_app_region`), or when an operator rule decides and the
+    device's operator is unknown. A failure decided by an operator rule carries that rule as a second tag.
     """
+    gate = _operator_gate("presence", req)
+    if gate:
+        return gate
     if req.presence != "required":
         return _na("presence", f"{req.name} is not required in this region (presence: {req.presence})")
     if state.installed:
@@ -117,11 +143,15 @@ def check_presence(req: Requirement, state: PackageState) -> Verdict:
     reason = (f"{req.name} is on the image but uninstalled for user 0" if state.known
               else f"{req.name} ({req.package}) is not installed")
     return Verdict("presence", "fail", "installed for user 0", _installed_text(state), reason,
-                   category="missing app", evidence=state.evidence)
+                   category="missing app", evidence=state.evidence, rule_tag=_rule_tag(req))
 
 
 def check_app_region(req: Requirement, state: PackageState) -> Verdict:
-    """An app whose agreement says ``absent`` in this region must not be installed for user 0."""
+    """An app whose agreement says ``absent`` in this region (or on this operator) must not be installed for
+    user 0."""
+    gate = _operator_gate("app_region", req)
+    if gate:
+        return gate
     if req.presence == "required":
         return _na("app_region", f"{req.name} is required in this region (absence rules do not apply)")
     if req.presence != "absent":
@@ -131,7 +161,7 @@ def check_app_region(req: Requirement, state: PackageState) -> Verdict:
                        evidence=state.evidence)
     return Verdict("app_region", "fail", "absent in this region", _installed_text(state),
                    f"{req.name} is installed in a market where it is not agreed", category="present where not agreed",
-                   evidence=state.evidence)
+                   evidence=state.evidence, rule_tag=_rule_tag(req))
 
 
 def _needs_installed(check: str, req: Requirement, state: PackageState) -> Verdict | None:
@@ -156,7 +186,7 @@ def check_version(req: Requirement, state: PackageState) -> Verdict:
     For an updated system app the active copy is the one in ``Packages:``, not the factory copy in
     ``Hidden system packages:`` (corpus: dumpsys-package_wearos_updated-vendor-app_*).
     """
-    skip = _needs_installed("version", req, state)
+    skip = _operator_gate("version", req) or _needs_installed("version", req, state)
     if skip:
         return skip
     if req.version is None:
@@ -166,7 +196,7 @@ def check_version(req: Requirement, state: PackageState) -> Verdict:
     if req.version.matches(state.version_name, state.version_code):
         return Verdict("version", "pass", expected, found, "version agreed", evidence=state.evidence)
     return Verdict("version", "fail", expected, found, f"{req.name} is at a version that is not agreed",
-                   category="version mismatch", evidence=state.evidence)
+                   category="version mismatch", evidence=state.evidence, rule_tag=_rule_tag(req))
 
 
 def check_install_kind(req: Requirement, state: PackageState) -> Verdict:
@@ -228,3 +258,26 @@ def check_device_region(agreed_regions: Sequence[str], region: str | None, *, so
     reason = (f"device region {region} is not in the agreed regions" if region
               else "the device's region cannot be determined from its properties; pass --region to state it")
     return Verdict("region", "fail", expected, found, reason, category="region not agreed", evidence=evidence)
+
+
+def check_device_operator(agreed: Mapping[str, str] | None, operator: str | None, *, source: str | None = None,
+                          conflicts: Sequence[str] = (), signals: Mapping[str, str] | None = None,
+                          name: str | None = None) -> Verdict:
+    """The device's mobile operator (MCC-MNC, :mod:`harness.operator`) must be one the profile agrees.
+
+    Not applicable when the profile names no operators, or when the device's operator is unknown (no SIM,
+    SIMs of different operators: the conflicts say which) — never passed on an unknown.
+    """
+    evidence = tuple(f"{k}={v}" for k, v in sorted((signals or {}).items()))
+    evidence += tuple(f"conflict: {c}" for c in conflicts)
+    if not agreed:
+        return _na("operator", "the agreement names no operators")
+    expected = "one of " + ", ".join(f"{code} ({label})" for code, label in agreed.items())
+    if operator is None:
+        return _na("operator", "the device's operator is unknown: " + ("; ".join(conflicts) or "no operator "
+                   "property") + "; state it with --operator", expected=expected)
+    found = f"{operator}" + (f" ({name})" if name else "") + f" (from {source})"
+    if operator in agreed:
+        return Verdict("operator", "pass", expected, found, "operator agreed", evidence=evidence)
+    return Verdict("operator", "fail", expected, found, f"device operator {operator} is not in the agreed operators",
+                   category="operator not agreed", evidence=evidence)

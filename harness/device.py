@@ -26,15 +26,18 @@ class Device:
     """One device under test.
 
     ``entry`` is the adb server's listing (serial, state, server); ``link`` runs commands.
-    ``region_override`` (from ``--region``) replaces the region read from properties.
+    ``region_override`` (from ``--region``) replaces the region read from properties, ``operator_override``
+    (``--operator``, MCC-MNC) the operator.
     """
 
-    def __init__(self, entry: DeviceEntry, link: DeviceLink, *, region_override: str | None = None) -> None:
+    def __init__(self, entry: DeviceEntry, link: DeviceLink, *, region_override: str | None = None,
+                 operator_override: str | None = None) -> None:
         self.entry = entry
         self.link = link
         self.serial = entry.serial
         self.server = str(entry.server)
         self.region_override = region_override
+        self.operator_override = operator_override
         self.log = logging.LoggerAdapter(logging.getLogger(f"harness.device.{self.serial}"), {"serial": self.serial})
         self._lock = threading.RLock()
         self._facts: DeviceFacts | None = None
@@ -104,7 +107,8 @@ class Device:
                                      command="getprop", serial=self.serial)
                 try:
                     props = parse_getprop(result.stdout)
-                    self._facts = DeviceFacts.from_props(props, region_override=self.region_override)
+                    self._facts = DeviceFacts.from_props(props, region_override=self.region_override,
+                                                         operator_override=self.operator_override)
                 except ParseError as exc:
                     raise exc.with_context(command="getprop", serial=self.serial,
                                            excerpt=result.stdout[:300]) from None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from harness.errors import ParseError
+from harness.operator import OperatorResult, resolve_operator
 from harness.parsers.getprop import parse_getprop
 from harness.region import RegionResult, apply_override, resolve_region
 
@@ -67,8 +68,9 @@ class DeviceFacts:
         brand: ``ro.product.brand``, e.g. ``Redmi``.
         fingerprint: ``ro.build.fingerprint``.
         region: :class:`~harness.region.RegionResult`; with an override its ``source`` is ``override``.
-        operator: carrier customisation ``ro.carrier.name`` (MIUI ``ct``/``cm``/``cu``; ``unknown`` ignored), else
-            the first non-empty ``gsm.sim.operator.alpha`` entry (comma separated per SIM slot), else None.
+        operator: :class:`~harness.operator.OperatorResult`: the MCC-MNC (``460-11``) from the ROM's carrier
+            customisation, the SIM or the network, with its source and conflicts; with an override its source is
+            ``override``.
         emulator: ``ro.kernel.qemu=1``, ``ro.boot.qemu=1``, an emulator ``ro.hardware`` (goldfish, ranchu,
             cuttlefish), ``ro.build.characteristics`` containing ``emulator``, or a ``generic``/``sdk_gphone``
             fingerprint.
@@ -88,7 +90,7 @@ class DeviceFacts:
     brand: str | None
     fingerprint: str | None
     region: RegionResult
-    operator: str | None
+    operator: OperatorResult
     emulator: bool
     miui_version: str | None
     props: Mapping[str, str]
@@ -97,13 +99,15 @@ class DeviceFacts:
     marketname: str | None = None
 
     @classmethod
-    def from_props(cls, props: Mapping[str, str], *, region_override: str | None = None) -> DeviceFacts:
+    def from_props(cls, props: Mapping[str, str], *, region_override: str | None = None,
+                   operator_override: str | None = None) -> DeviceFacts:
         """Derive the facts from ``props`` (``{key: value}`` as returned by ``parse_getprop``).
 
         Args:
             props: the device's properties.
             region_override: ISO alpha-2 region that replaces the derived one (``--region``); recorded in
                 ``region.source == "override"`` with the derived value kept in ``region.signals``.
+            operator_override: MCC-MNC that replaces the derived operator (``--operator``).
 
         Raises:
             ParseError: (command ``getprop``) ``ro.build.version.sdk`` is missing or not a positive integer —
@@ -116,10 +120,6 @@ class DeviceFacts:
             raise ParseError(f"ro.build.version.sdk is {what}", command="getprop",
                              excerpt=f"[ro.build.version.sdk]: [{sdk_raw}]")
         fingerprint = _first(props, "ro.build.fingerprint", "ro.vendor.build.fingerprint")
-        carrier = _first(props, "ro.carrier.name")
-        if carrier and carrier.lower() == "unknown":
-            carrier = None
-        sim = next((s.strip() for s in (props.get("gsm.sim.operator.alpha") or "").split(",") if s.strip()), None)
         code = _first(props, "ro.miui.ui.version.code")
         region = apply_override(resolve_region(props), region_override)
         return cls(
@@ -132,7 +132,7 @@ class DeviceFacts:
             brand=_product(props, "brand"),
             fingerprint=fingerprint,
             region=region,
-            operator=carrier or sim,
+            operator=resolve_operator(props, operator_override),
             emulator=_is_emulator(props, fingerprint),
             miui_version=_first(props, "ro.miui.ui.version.name"),
             props=MappingProxyType(dict(props)),
@@ -142,16 +142,18 @@ class DeviceFacts:
         )
 
     @classmethod
-    def from_getprop(cls, text: str, *, region_override: str | None = None) -> DeviceFacts:
+    def from_getprop(cls, text: str, *, region_override: str | None = None,
+                     operator_override: str | None = None) -> DeviceFacts:
         """``from_props(parse_getprop(text))``; raises ParseError for text that is not getprop output."""
-        return cls.from_props(parse_getprop(text), region_override=region_override)
+        return cls.from_props(parse_getprop(text), region_override=region_override,
+                              operator_override=operator_override)
 
     def to_dict(self, *, include_props: bool = True) -> dict[str, object]:
         """JSON-ready dict: every field, ``region`` as :meth:`RegionResult.to_dict`, ``props`` when asked."""
         data: dict[str, object] = {
             "sdk": self.sdk, "release": self.release, "model": self.model, "device": self.device,
             "name": self.name, "manufacturer": self.manufacturer, "brand": self.brand,
-            "fingerprint": self.fingerprint, "region": self.region.to_dict(), "operator": self.operator,
+            "fingerprint": self.fingerprint, "region": self.region.to_dict(), "operator": self.operator.to_dict(),
             "emulator": self.emulator, "miui_version": self.miui_version,
             "miui_version_code": self.miui_version_code, "hyperos_version": self.hyperos_version,
             "marketname": self.marketname,

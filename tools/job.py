@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--serial", action="append", default=[], help="check only this device; repeatable")
     parser.add_argument("--region", default=None, metavar="XX",
                         help="state the devices' market (ISO 3166 alpha-2) instead of reading it from properties")
+    parser.add_argument("--operator", default=None, metavar="MCC-MNC",
+                        help="state the devices' mobile operator (e.g. 405-857) instead of reading it from properties")
     parser.add_argument("--profiles", action="append", default=[], metavar="PATH",
                         help="device profile files or directories (default: device_profiles/)")
     parser.add_argument("--gate-severity", default="critical", choices=["blocker", "critical", "normal", "minor"],
@@ -148,6 +150,8 @@ def _harness_options(args: argparse.Namespace, servers: Sequence[str]) -> list[s
         argv += ["--profiles", p]
     if args.region:
         argv += ["--region", args.region]
+    if args.operator:
+        argv += ["--operator", args.operator]
     if args.shard:
         argv += ["--shard", args.shard]
     if args.device_wait is not None:

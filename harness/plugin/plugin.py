@@ -64,6 +64,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="device to check (repeatable), or 'all' (the default: every device of the servers)")
     group.addoption("--region", default=None, metavar="XX",
                     help="state the devices' market (ISO 3166 alpha-2) instead of reading it from properties")
+    group.addoption("--operator", default=None, metavar="MCC-MNC",
+                    help="state the devices' mobile operator (e.g. 405-857) instead of reading it from properties")
     group.addoption("--profiles", action="append", default=[], metavar="PATH",
                     help="device profile files or directories (default: device_profiles/)")
     group.addoption("--gate-severity", default="critical", choices=["blocker", "critical", "normal", "minor"],
@@ -120,6 +122,12 @@ def run_context(config: pytest.Config) -> RunContext:
     problem = check_options(config)
     if problem is not None:
         return _stop(config, problem, 4)
+    from harness.operator import normalize_code
+
+    operator = config.getoption("operator")
+    if operator is not None and normalize_code(operator) is None:
+        return _stop(config, f"--operator {operator!r}: expected MCC-MNC such as 405-857 or 460-11", 4)
+    operator = normalize_code(operator)
     try:
         shard = parse_shard(config.getoption("shard"))
     except Error as exc:
@@ -136,6 +144,7 @@ def run_context(config: pytest.Config) -> RunContext:
         if wire.get("fatal"):
             return _stop(config, *wire["fatal"])
         ctx = from_wire(wire, profiles=profiles, region_override=region.upper() if region else None,
+                        operator_override=operator,
                         command_timeout=config.getoption("adb_timeout"))
         config.stash[CONTEXT_KEY] = ctx
         return ctx
@@ -144,13 +153,14 @@ def run_context(config: pytest.Config) -> RunContext:
     if sources:
         if config.getoption("adb_server") or config.getoption("serial") or shard is not None:
             return _stop(config, "--build/--bugreport judge files: leave out --adb-server, --serial and --shard", 4)
-        ctx = discover_offline(sources, profiles=profiles, region_override=region.upper() if region else None)
+        ctx = discover_offline(sources, profiles=profiles, region_override=region.upper() if region else None,
+                               operator_override=operator)
         config.stash[CONTEXT_KEY] = ctx
         return ctx
     serials = config.getoption("serial") or [ALL]
     try:
         ctx = discover(server_specs=config.getoption("adb_server"), serials=serials, profiles=profiles,
-                       region_override=region.upper() if region else None,
+                       region_override=region.upper() if region else None, operator_override=operator,
                        command_timeout=config.getoption("adb_timeout"), shard=shard,
                        device_wait=config.getoption("device_wait"))
     except NoDevicesError as exc:
@@ -194,6 +204,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("app_case", cases, ids=[c.id for c in cases])
     elif "device_case" in metafunc.fixturenames:
         devices = run_context(metafunc.config).devices
+        marker = metafunc.definition.get_closest_marker("check")
+        if marker is not None and marker.args[:1] != ("region",):
+            # a device that cannot be checked is reported once, by its region test, not by every device check
+            devices = [d for d in devices if d.problem is None]
         metafunc.parametrize("device_case", devices, ids=[d.id for d in devices])
 
 
@@ -227,7 +241,7 @@ def _meta(item: pytest.Item) -> dict | None:
         "run_id": run_id, "device_serial": device.device_serial,
         "build": f.props.get("ro.build.version.incremental") if f else None,
         "model": device.model, "profile": device.profile.id if device.profile else None,
-        "region": device.region, "fingerprint": f.fingerprint if f else None,
+        "region": device.region, "operator": device.operator, "fingerprint": f.fingerprint if f else None,
         "android": f.release if f else None, "sdk": f.sdk if f else None,
         "package": req.package if req else None, "app": req.name if req else None,
         "severity": req.severity if req else DEVICE_SEVERITY,
@@ -337,7 +351,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
     if call.when == "setup":
         data["meta"] = meta
     if verdict is not None and call.when == "call":
-        tag = f"[{verdict.category}] " if verdict.category else ""
+        tag = verdict.tags
         data.update(category=category_name(verdict.category), expected=verdict.expected,
                     found=verdict.found, reason=tag + verdict.reason)
     if call.when == "teardown":
@@ -509,6 +523,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         ("serial", device.device_serial, False), ("model", device.model or "unknown", False),
         ("region", region, False),
         ("build fingerprint", device.facts.fingerprint if device.facts else "unknown", False),
+        ("operator", device.profile.operator_label(device.operator) if device.profile else device.operator or
+         "unknown", True),
         ("adb serial", device.serial, True), ("farm host", device.server, True)]
     if app:
         params.append(("package", app.requirement.package, False))

@@ -52,6 +52,11 @@ class DeviceCase:
         return self.facts.region.region if self.facts else None
 
     @property
+    def operator(self) -> str | None:
+        """Resolved operator (MCC-MNC) or None."""
+        return self.facts.operator.operator if self.facts else None
+
+    @property
     def live(self) -> bool:
         """False for a target judged from a file (ROM build, bugreport): launch and UI checks do not apply."""
         return bool(getattr(self.device, "live", True))
@@ -184,7 +189,7 @@ def _match_profile(case: DeviceCase, profiles: ProfileSet) -> None:
             + ", ".join(f"{p.id} ({p.path})" for p in matches) + "; narrow their `match:` so exactly one applies")
         return
     case.profile = matches[0]
-    case.requirements = list(case.profile.requirements(f.region.region, f.operator))
+    case.requirements = list(case.profile.requirements(f.region.region, f.operator.operator))
 
 
 def parse_shard(spec: str | None) -> tuple[int, int] | None:
@@ -203,7 +208,8 @@ def in_shard(index: int, shard: tuple[int, int] | None) -> bool:
 
 
 def discover(*, server_specs: Sequence[str] | None, serials: Sequence[str] | None, profiles: ProfileSet,
-             region_override: str | None = None, command_timeout: float = 30.0, workers: int = 256,
+             region_override: str | None = None, operator_override: str | None = None,
+             command_timeout: float = 30.0, workers: int = 256,
              shard: tuple[int, int] | None = None, device_wait: float = 0.0) -> RunContext:
     """List, select and prepare the devices of this run.
 
@@ -232,7 +238,8 @@ def discover(*, server_specs: Sequence[str] | None, serials: Sequence[str] | Non
             if wanted and entry.serial not in wanted:
                 continue
             cases.append(DeviceCase(serial=entry.serial, server=str(link.address),
-                                    device=Device(entry, link.device(entry.serial), region_override=region_override)))
+                                    device=Device(entry, link.device(entry.serial), region_override=region_override,
+                                                  operator_override=operator_override)))
     if server_errors and len(server_errors) == len(links):
         raise NoDevicesError("\n".join(str(e) for e in server_errors))
     found = {c.serial for c in cases}
@@ -262,7 +269,7 @@ def discover(*, server_specs: Sequence[str] | None, serials: Sequence[str] | Non
 
 
 def discover_offline(sources: Sequence[tuple[str, str]], *, profiles: ProfileSet,
-                     region_override: str | None = None) -> RunContext:
+                     region_override: str | None = None, operator_override: str | None = None) -> RunContext:
     """The targets of ROM builds / bugreports (``(kind, path)`` pairs, see :mod:`harness.sources`) as device cases.
 
     A source that cannot be read becomes a case with its :class:`~harness.errors.SourceError` as the problem
@@ -278,7 +285,7 @@ def discover_offline(sources: Sequence[tuple[str, str]], *, profiles: ProfileSet
             cases.append(DeviceCase(serial=safe_id(f"{kind}:{Path(path).name}"), server=kind, problem=exc))
             continue
         for target in targets:
-            device = OfflineDevice(target, region_override=region_override)
+            device = OfflineDevice(target, region_override=region_override, operator_override=operator_override)
             case = DeviceCase(serial=target.serial, server=target.host, device=device)  # type: ignore[arg-type]
             case.facts = device.facts()
             _match_profile(case, profiles)
@@ -312,6 +319,7 @@ def to_wire(ctx: RunContext) -> dict[str, Any]:
 
 
 def from_wire(data: dict[str, Any], *, profiles: ProfileSet, region_override: str | None = None,
+              operator_override: str | None = None,
               command_timeout: float = 30.0) -> RunContext:
     """Rebuild the controller's run context in a worker, without any device round trip.
 
@@ -319,7 +327,7 @@ def from_wire(data: dict[str, Any], *, profiles: ProfileSet, region_override: st
     """
     if data.get("sources"):
         return discover_offline([(k, p) for k, p in data["sources"]], profiles=profiles,
-                                region_override=region_override)
+                                region_override=region_override, operator_override=operator_override)
     links = {spec: AdbServerLink(ServerAddress.parse(spec), command_timeout=command_timeout)
              for spec in data["servers"]}
     cases: list[DeviceCase] = []
@@ -328,7 +336,8 @@ def from_wire(data: dict[str, Any], *, profiles: ProfileSet, region_override: st
         if d["entry"] is not None and d["server"] in links:
             link = links[d["server"]]
             entry = DeviceEntry(server=link.address, **d["entry"])
-            case.device = Device(entry, link.device(entry.serial), region_override=region_override)
+            case.device = Device(entry, link.device(entry.serial), region_override=region_override,
+                                 operator_override=operator_override)
         if d["problem"] is not None:
             cls = getattr(errors, d["problem"]["cls"], None)
             cls = cls if isinstance(cls, type) and issubclass(cls, Error) else Error
@@ -336,7 +345,8 @@ def from_wire(data: dict[str, Any], *, profiles: ProfileSet, region_override: st
             Exception.__init__(problem, d["problem"]["message"])
             case.problem = problem
         elif d["props"] is not None:
-            case.facts = DeviceFacts.from_props(d["props"], region_override=region_override)
+            case.facts = DeviceFacts.from_props(d["props"], region_override=region_override,
+                                                operator_override=operator_override)
             if case.device is not None:
                 case.device.preset_facts(case.facts)
             _match_profile(case, profiles)

@@ -34,7 +34,7 @@ def _load(paths: Sequence[str] | None) -> ProfileSet | None:
 
 def summary_line(profile: DeviceProfile) -> str:
     """``xiaomi-mi5: model=MI 5 device=gemini; regions CN,IN; 5 apps (device_profiles/xiaomi-mi5.yaml)``."""
-    ops = f"; operators {','.join(profile.operators)}" if profile.operators else ""
+    ops = ("; operators " + ", ".join(f"{c} ({n})" for c, n in profile.operators.items())) if profile.operators else ""
     return (f"{profile.id}: {profile.match.describe()}; regions {','.join(profile.regions)}{ops}; "
             f"{len(profile.apps)} apps ({display_path(profile.path)})")
 
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     show = sub.add_parser("show", help="print the resolved requirements of one profile")
     show.add_argument("profile_id", metavar="PROFILE_ID")
     show.add_argument("--region", help="ISO alpha-2 region, e.g. IN (default: unknown region)")
-    show.add_argument("--operator", help="operator name (no app rule depends on it yet)")
+    show.add_argument("--operator", help="the device's operator as MCC-MNC (e.g. 405-857)")
     show.add_argument("--profiles", nargs="+", metavar="PATH", help="where to load profiles from")
     show.set_defaults(func=_cmd_show)
     args = parser.parse_args(argv)

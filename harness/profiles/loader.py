@@ -346,7 +346,7 @@ class _Loader:
         if len(self.errors) != n_before or apps is None:
             return None
         return DeviceProfile(id=doc.profile, name=doc.name, path=path, match=doc.match, regions=list(doc.regions),
-                             operators=list(doc.operators) if doc.operators is not None else None, apps=apps)
+                             operators=dict(doc.operators) if doc.operators is not None else None, apps=apps)
 
     def _check_overrides_alone(self, data: dict[str, Any], locs: Locations, disp: str, bad: set[KeyPath]) -> None:
         """Validate override values even when the profile cannot be resolved (so all errors show at once)."""

@@ -123,6 +123,28 @@ def _check_region(value: str) -> str:
                "use two upper-case letters as in ro.miui.region, e.g. CN, IN, ID, BR")
 
 
+_OPERATOR_RE = re.compile(r"\d{3}-\d{2,3}")
+
+
+def _check_operator(value: str) -> str:
+    """Validate an operator code written MCC-MNC: 3-digit mobile country code, dash, 2- or 3-digit network code."""
+    if _OPERATOR_RE.fullmatch(value):
+        return value
+    digits = re.sub(r"\D", "", value)
+    if re.fullmatch(r"\d{5,6}", digits):
+        raise fail(f"operator {value!r} must be written MCC-MNC with a dash", f"write `{digits[:3]}-{digits[3:]}`")
+    raise fail(f"{value!r} is not an operator code",
+               "name operators by MCC-MNC as gsm.sim.operator.numeric gives them, with a dash: e.g. 405-857, 460-11")
+
+
+def _operators_map(value: Any) -> Any:
+    """``operators`` is a map MCC-MNC → display name; a plain list (the old form) gets a precise hint."""
+    if isinstance(value, list):
+        raise fail("operators must map each MCC-MNC code to a display name",
+                   "write e.g. `operators: {405-857: Jio, 404-10: Airtel}` (one code per line in block style)")
+    return value
+
+
 def _check_regex(value: str) -> str:
     try:
         re.compile(value)
@@ -152,6 +174,9 @@ PackageName = Annotated[str, AfterValidator(_check_package)]
 ClassName = Annotated[str, AfterValidator(_check_class)]
 Region = Annotated[str, AfterValidator(_check_region)]
 """An ISO 3166-1 alpha-2 code in upper case."""
+OperatorCode = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v),
+                         AfterValidator(_check_operator)]
+"""A mobile operator as MCC-MNC (``405-857``)."""
 StrictBool = Annotated[bool, Field(strict=True)]
 Severity = Literal["blocker", "critical", "normal", "minor"]
 InstallKind = Literal["system", "removable_preload", "any"]
@@ -258,6 +283,10 @@ class AppSpec(BaseModel):
     Defaults: ``required_in`` None (= every region of the profile), ``elsewhere`` any, ``install_kind`` any,
     ``allow_updated`` true, ``enabled`` true, ``severity`` normal; ``version``, ``partitions``,
     ``launcher_activity`` and ``launch`` None (not checked / resolved by the harness).
+
+    Per operator, the counterparts of the region rules: ``required_on`` (operators on which the app is required,
+    where its region requires it; None = every operator), ``other_operators`` (presence on the other operators:
+    ``absent`` or ``any``) and ``version_by_operator`` (wins over ``version_by_region``).
     """
 
     model_config = _FORBID
@@ -276,6 +305,9 @@ class AppSpec(BaseModel):
     launcher_activity: ClassName | None = None
     severity: Severity = "normal"
     launch: LaunchSpec | None = None
+    required_on: Annotated[list[OperatorCode], Field(min_length=1), AfterValidator(_unique)] | None = None
+    other_operators: Literal["absent", "any"] = "any"
+    version_by_operator: dict[OperatorCode, VersionSpec] = Field(default_factory=dict)
 
     _source: str = PrivateAttr(default="")
     _override_source: str | None = PrivateAttr(default=None)
@@ -363,7 +395,8 @@ class ProfileFile(BaseModel):
     name: NonEmptyStr
     match: MatchSpec
     regions: Annotated[list[Region], Field(min_length=1), AfterValidator(_unique)]
-    operators: Annotated[list[NonEmptyStr], Field(min_length=1), AfterValidator(_unique)] | None = None
+    operators: Annotated[dict[OperatorCode, NonEmptyStr], BeforeValidator(_operators_map),
+                         Field(min_length=1)] | None = None
     include: list[NonEmptyStr] = Field(default_factory=list)
     apps: list[AppSpec] = Field(default_factory=list)
     overrides: dict[PackageName, dict[str, Any]] = Field(default_factory=dict)
@@ -375,6 +408,10 @@ class AppRequirement(BaseModel):
     ``package`` is after ``package_by_region``; ``version`` after ``version_by_region`` (None: any version);
     ``presence`` is ``required`` (must be installed for user 0), ``absent`` (must not be installed) or ``any``.
     ``source`` is ``path:line`` of the app entry, ``override_source`` that of the profile override, if any.
+    ``operator`` is the device's operator (MCC-MNC) the requirement was resolved for; ``operator_rule`` names the
+    operator rule that decided presence or version (``required on 405-857 (Jio)``), for failure tags;
+    ``operator_unknown`` is True when such a rule exists but the device's operator is unknown: the checks that
+    depend on it are then not applicable (never passed).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -394,6 +431,9 @@ class AppRequirement(BaseModel):
     override_source: str | None = None
     region: str | None = None
     profile: str = ""
+    operator: str | None = None
+    operator_rule: str | None = None
+    operator_unknown: bool = False
 
 
 class DeviceProfile(BaseModel):
@@ -405,7 +445,7 @@ class DeviceProfile(BaseModel):
         path: the YAML file it was loaded from.
         match: which devices it applies to.
         regions: agreed regions (ISO alpha-2), in file order.
-        operators: agreed operators, or None when the agreement does not name any.
+        operators: agreed operators, MCC-MNC → display name, or None when the agreement does not name any.
         apps: resolved :class:`AppSpec` list, never empty.
     """
 
@@ -416,7 +456,7 @@ class DeviceProfile(BaseModel):
     path: Path
     match: MatchSpec
     regions: list[str]
-    operators: list[str] | None = None
+    operators: dict[str, str] | None = None
     apps: list[AppSpec]
 
     def app(self, package: str) -> AppSpec:
@@ -433,15 +473,17 @@ class DeviceProfile(BaseModel):
             region: the device's region (ISO alpha-2, e.g. from ``ro.miui.region``), or None when unknown.
                 A region outside :attr:`regions` is "not agreed": every app then gets its ``elsewhere``
                 presence (the caller reports the region itself as a defect).
-            operator: the device's operator; accepted for the API's stability, no app rule depends on it yet.
+            operator: the device's operator as MCC-MNC (``405-857``), or None when unknown.
 
         Returns:
             Requirements in :attr:`apps` order. Presence: ``required`` when ``region`` is in the app's
             ``required_in`` (default: all profile regions), else the app's ``elsewhere``; for an unknown
-            region ``required`` if the app is required in every profile region, else ``any``. Version and
-            package use the region's ``version_by_region``/``package_by_region`` entry when there is one.
+            region ``required`` if the app is required in every profile region, else ``any``. Then, for an
+            app with ``required_on``, a required app on another operator gets the app's ``other_operators``.
+            Version and package use the region's ``version_by_region``/``package_by_region`` entry when there
+            is one; ``version_by_operator`` wins over both. An operator rule with an unknown operator sets
+            ``operator_unknown``.
         """
-        del operator  # reserved: no per-operator rule exists in the contract yet
         reg = region.strip().upper() if region else None
         out: list[AppRequirement] = []
         for spec in self.apps:
@@ -455,11 +497,36 @@ class DeviceProfile(BaseModel):
                 presence = spec.elsewhere
             version = spec.version_by_region.get(reg, spec.version) if reg else spec.version
             package = spec.package_by_region.get(reg, spec.package) if reg else spec.package
+            rule: str | None = None
+            unknown = False
+            if spec.required_on is not None or spec.version_by_operator:
+                if operator is None:
+                    unknown = True
+                    rule = "rules per operator (" + ", ".join(
+                        [*(spec.required_on or []), *spec.version_by_operator]) + ")"
+                else:
+                    if spec.required_on is not None:
+                        if operator in spec.required_on:
+                            rule = f"required on {self.operator_label(operator)}"
+                        elif presence == "required":
+                            presence = spec.other_operators
+                            rule = (f"{spec.other_operators} on operators other than "
+                                    + ", ".join(self.operator_label(o) for o in spec.required_on))
+                    if operator in spec.version_by_operator:
+                        version = spec.version_by_operator[operator]
+                        rule = f"version for {self.operator_label(operator)}"
             out.append(AppRequirement(
                 package=package, name=spec.name, presence=presence, version=version,
                 install_kind=spec.install_kind, allow_updated=spec.allow_updated,
                 partitions=list(spec.partitions) if spec.partitions is not None else None,
                 enabled=spec.enabled, launcher_activity=spec.launcher_activity, severity=spec.severity,
                 launch=spec.launch, source=spec.source, override_source=spec.override_source,
-                region=reg, profile=self.id))
+                region=reg, profile=self.id, operator=operator, operator_rule=rule, operator_unknown=unknown))
         return out
+
+    def operator_label(self, code: str | None) -> str:
+        """``405-857 (Jio)`` with the profile's display name, or the code alone; ``unknown`` for None."""
+        if code is None:
+            return "unknown"
+        name = (self.operators or {}).get(code)
+        return f"{code} ({name})" if name else code

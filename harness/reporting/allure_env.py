@@ -31,6 +31,7 @@ PRODUCT_CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Wrong install kind or partition", ("[wrong install kind]", "[wrong partition]")),
     ("Disabled", ("[disabled]",)),
     ("Region not agreed", ("[region not agreed]",)),
+    ("Operator not agreed", ("[operator not agreed]",)),
     ("Launch crash", ("[launch crash]",)),
     ("ANR", ("[ANR]",)),
     ("No first screen", ("[no first screen]",)),

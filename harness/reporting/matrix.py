@@ -215,11 +215,13 @@ class DeviceRow:
     device_serial: str | None = None
     build: str | None = None
     run_ids: tuple[str, ...] = ()
+    operator: str | None = None
 
     @property
     def label(self) -> str:
-        """``"<model> · <region> (<device serial>)"``, with ``?`` for unknown parts."""
-        return f"{self.model or '?'} · {self.region or '?'} ({self.device_serial or self.serial})"
+        """``"<model> · <region>[ · <operator>] (<device serial>)"``, with ``?`` for unknown model/region."""
+        op = f" · {self.operator}" if self.operator else ""
+        return f"{self.model or '?'} · {self.region or '?'}{op} ({self.device_serial or self.serial})"
 
 
 @dataclass(frozen=True)
@@ -337,7 +339,7 @@ def build_matrix(records: Iterable[Record], *, expected: Iterable[ExpectedCheck]
             fingerprint=first("fingerprint"), android=first("android"), sdk=first("sdk"),  # type: ignore[arg-type]
             status=min(ran, key=_rank) if ran else "not_run", cells=cells,
             device_serial=first("device_serial") or (ident.device_serial if ident else None),  # type: ignore[arg-type]
-            build=first("build"),  # type: ignore[arg-type]
+            build=first("build"), operator=first("operator"),  # type: ignore[arg-type]
             run_ids=tuple(dict.fromkeys(r.run_id for r in dev_recs if r.run_id))))
     rows.sort(key=lambda d: ((d.model or "").casefold(), d.region or "", d.device_serial or d.serial, d.host))
     totals = Counter(cell_outcome(r, gate_severity) if cell_outcome(r, gate_severity) == "warning" else r.outcome
@@ -363,7 +365,7 @@ def matrix_to_json(matrix: Matrix) -> dict[str, object]:
         "devices": [
             {
                 "serial": d.serial, "adb_serial": d.serial, "device_serial": d.device_serial, "host": d.host,
-                "model": d.model, "profile": d.profile, "region": d.region, "build": d.build,
+                "model": d.model, "profile": d.profile, "region": d.region, "operator": d.operator, "build": d.build,
                 "fingerprint": d.fingerprint, "android": d.android, "sdk": d.sdk, "status": d.status,
                 "run_ids": list(d.run_ids),
                 "cells": {
@@ -422,7 +424,8 @@ def matrix_to_markdown(matrix: Matrix) -> str:
     for d in matrix.devices:
         cells = [f"{_STATUS_ICON[c.status]} {STATUS_LABEL[c.status]}: {md_text(c.reason)}"
                  for c in (d.cells[col] for col in matrix.columns)]
-        head = (f"**{md_text(d.model or '?')} · {md_text(d.region or '?')}**"
+        head = (f"**{md_text(d.model or '?')} · {md_text(d.region or '?')}"
+                + (f" · {md_text(d.operator)}" if d.operator else "") + "**"
                 f"<br>`{md_text(d.device_serial or d.serial)}`"
                 + (f"<br>build {md_text(d.build)}" if d.build else "")
                 + f"<br>adb {md_text(d.serial)} @ {md_text(d.host)}")
@@ -473,7 +476,8 @@ def matrix_to_html(matrix: Matrix) -> str:
                        f'<span class="reason">{e(c.reason)}</span></td>')
         build = f"<br><small>build {e(d.build)}</small>" if d.build else ""
         rows.append(f'<tr data-serial="{e(d.serial)}" data-device-serial="{e(d.device_serial or "")}">'
-                    f'<td class="dev {d.status}"><b>{e(d.model or "?")} · {e(d.region or "?")}</b><br>'
+                    f'<td class="dev {d.status}"><b>{e(d.model or "?")} · {e(d.region or "?")}'
+                    + (f" · {e(d.operator)}" if d.operator else "") + '</b><br>'
                     f'<code>{e(d.device_serial or d.serial)}</code>{build}<br><small>Android {e(d.android or "?")}'
                     f' · adb {e(d.serial)} @ {e(d.host)}</small></td>{"".join(tds)}</tr>')
     failing = "".join(

@@ -41,20 +41,20 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness.errors import Error
 
-Check = Literal["presence", "version", "install_kind", "enabled", "region", "app_region", "launch",
+Check = Literal["presence", "version", "install_kind", "enabled", "region", "operator", "app_region", "launch",
                 "profile_match", "device"]
 
 #: The checks the suites run per (device, required app), and per device. A run's ``expected`` list is built
 #: from these; ``tests/e2e`` checks that the suites define exactly these.
 APP_CHECKS: tuple[str, ...] = ("presence", "version", "install_kind", "enabled", "app_region", "launch")
-DEVICE_LEVEL_CHECKS: tuple[str, ...] = ("region",)
+DEVICE_LEVEL_CHECKS: tuple[str, ...] = ("region", "operator")
 Severity = Literal["blocker", "critical", "normal", "minor"]
 Outcome = Literal["passed", "failed", "broken", "skipped"]
 
 #: Severities from most to least important (Allure's order, without "trivial").
 SEVERITIES: tuple[str, ...] = ("blocker", "critical", "normal", "minor")
 #: Checks that concern the device rather than one app (``package`` is null for them).
-DEVICE_CHECKS: frozenset[str] = frozenset({"region", "profile_match", "device"})
+DEVICE_CHECKS: frozenset[str] = frozenset({"region", "operator", "profile_match", "device"})
 
 
 class RecordsFileError(Error):
@@ -93,6 +93,7 @@ class Record(BaseModel):
         device_serial: the device's own serial (``ro.serialno``; host-qualified when two devices share one): the
             identity that stays the same across runs, unlike a network device's adb serial ``host:port``.
         build: ``ro.build.version.incremental`` (the ROM build), or None.
+        operator: the device's mobile operator (MCC-MNC, ``460-11``), or None when unknown.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore", protected_namespaces=())
@@ -121,6 +122,7 @@ class Record(BaseModel):
     run_id: str | None = None
     device_serial: str | None = None
     build: str | None = None
+    operator: str | None = None
 
     @property
     def column(self) -> str:

@@ -87,7 +87,8 @@ class OfflineDevice:
 
     live = False
 
-    def __init__(self, target: Target, *, region_override: str | None = None) -> None:
+    def __init__(self, target: Target, *, region_override: str | None = None,
+                 operator_override: str | None = None) -> None:
         self.target = target
         self.serial = target.serial
         self.server = target.host
@@ -96,7 +97,8 @@ class OfflineDevice:
         self.gone: DeviceUnavailable | None = None
         self.region_override = region_override
         self.log = logging.LoggerAdapter(logging.getLogger(f"harness.device.{self.serial}"), {"serial": self.serial})
-        self._facts = DeviceFacts.from_props(dict(target.props), region_override=region_override)
+        self._facts = DeviceFacts.from_props(dict(target.props), region_override=region_override,
+                                             operator_override=operator_override)
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:

@@ -120,7 +120,7 @@ def test_write_matrix_files_and_json_schema(tmp_path: Path) -> None:
     assert [c["name"] for c in doc["columns"]] == ["device", "Excel", "Word"]
     mi4s = next(d for d in doc["devices"] if d["serial"] == "s2")
     assert set(mi4s) == {"serial", "host", "model", "profile", "region", "fingerprint", "android", "sdk", "status",
-                         "cells", "adb_serial", "device_serial", "build", "run_ids"}
+                         "cells", "adb_serial", "device_serial", "build", "run_ids", "operator"}
     cell = mi4s["cells"]["Excel"]
     assert set(cell) == {"status", "reason", "check", "severity", "category", "package", "counts", "checks",
                          "found", "missing"}

@@ -26,14 +26,16 @@ def test_redmi10_all_fields() -> None:
     assert f.fingerprint == "Redmi/selene_global/selene:13/TP1A.220624.014/V14.0.7.0.TKUMIXM:user/release-keys"
     assert (f.miui_version, f.miui_version_code, f.hyperos_version) == ("V140", 14, None)
     assert f.region.region == "HK" and f.emulator is False
-    assert f.operator == "中国电信"  # no ro.carrier.name: first SIM operator name
+    assert (f.operator.operator, f.operator.source) == ("460-11", "gsm.sim.operator.numeric")
+    assert f.operator.name == "中国电信"  # the SIM's operator name, for reports
     assert f.props["ro.boot.hwc"] == "CN"
 
 
 def test_xiaomi14_operator_from_carrier_name_and_hyperos() -> None:
-    """Row getprop_android15_hyperos2_xiaomi14_crlf.txt: ro.carrier.name=ct wins over the SIM name."""
+    """Row getprop_android15_hyperos2_xiaomi14_crlf.txt: ro.carrier.name=ct and a China Telecom SIM agree."""
     f = _facts("getprop_android15_hyperos2_xiaomi14_crlf.txt")
-    assert (f.operator, f.hyperos_version, f.miui_version_code, f.model) == ("ct", "OS2.0", 816, "23127PN0CC")
+    assert (f.operator.operator, f.operator.source, f.operator.conflicts) == ("460-11", "ro.carrier.name", [])
+    assert (f.hyperos_version, f.miui_version_code, f.model) == ("OS2.0", 816, "23127PN0CC")
 
 
 def test_tvbox_sdk_not_release() -> None:
@@ -68,7 +70,7 @@ def test_emulator_signals(props: dict[str, str]) -> None:
 def test_vendor_fallback_for_product_fields() -> None:
     f = DeviceFacts.from_props({"ro.build.version.sdk": "30", "ro.product.vendor.model": "M2007J3SG",
                                 "ro.product.system.model": "mainline"})
-    assert f.model == "M2007J3SG" and f.release is None and f.operator is None
+    assert f.model == "M2007J3SG" and f.release is None and f.operator.operator is None
 
 
 def test_region_override_recorded() -> None:
