@@ -155,16 +155,20 @@ class DeviceWorker:
         """Queue ``(key, label, fn)`` jobs in this order; a key already known is skipped. Starts the thread."""
         with self._cond:
             for key, label, fn in jobs:
-                if key in self._jobs:
-                    continue
-                job = Job(key, label, fn)
-                self._jobs[key] = job
-                if self._cancelled:
-                    job.future.set_exception(RunCancelled(f"[{self.serial}] the run stopped before {label}"))
-                else:
-                    self._queue.append(job)
+                if key not in self._jobs:
+                    self._enqueue(Job(key, label, fn), front=False)
             self._cond.notify()
         self._ensure_started()
+
+    def _enqueue(self, job: Job, *, front: bool) -> None:
+        """Register ``job`` and queue it (at the front for an unplanned one); cancelled at once after stop()."""
+        self._jobs[job.key] = job
+        if self._cancelled:
+            job.future.set_exception(RunCancelled(f"[{self.serial}] the run stopped before {job.label}"))
+        elif front:
+            self._queue.appendleft(job)
+        else:
+            self._queue.append(job)
 
     def job(self, key: Hashable) -> Job | None:
         """The job with ``key`` if it was planned or asked for, else None."""
@@ -176,12 +180,9 @@ class DeviceWorker:
         with self._cond:
             job = self._jobs.get(key)
             if job is None:
-                job = self._jobs[key] = Job(key, label, fn)
-                if self._cancelled:
-                    job.future.set_exception(RunCancelled(f"[{self.serial}] the run stopped before {label}"))
-                else:
-                    self._queue.appendleft(job)
-                    self._cond.notify()
+                job = Job(key, label, fn)
+                self._enqueue(job, front=True)
+                self._cond.notify()
         self._ensure_started()
         return job
 

@@ -98,7 +98,8 @@ def progress_of(config: pytest.Config) -> Progress:
     return config.stash[PROGRESS_KEY]
 
 
-def _cases(item: pytest.Item) -> tuple[DeviceCase | None, AppCase | None]:
+def case_of(item: pytest.Item) -> tuple[DeviceCase | None, AppCase | None]:
+    """``(device case, app case)`` of a suite test from its parameters; Nones for any other test."""
     params = getattr(getattr(item, "callspec", None), "params", {})
     app = params.get("app_case")
     if isinstance(app, AppCase):
@@ -114,7 +115,7 @@ def owned_devices(config: pytest.Config, items: list[pytest.Item], ctx: RunConte
         return None
     me = worker_index(str(workerinput.get("workerid", "")))
     count = int(workerinput.get("workercount", 1) or 1)
-    with_tests = {d.id for it in items for d in (_cases(it)[0],) if d is not None}
+    with_tests = {d.id for it in items for d in (case_of(it)[0],) if d is not None}
     order = [d.id for d in ctx.devices if d.id in with_tests]
     return {did for did, w in assign_units(order, count).items() if w == me}
 
@@ -129,7 +130,7 @@ def plan(config: pytest.Config, items: list[pytest.Item], ctx: RunContext) -> in
     counts: dict[str, int] = {}
     labels: dict[str, str] = {}
     for item in items:
-        dc, app = _cases(item)
+        dc, app = case_of(item)
         if dc is None or (owned is not None and dc.id not in owned):
             continue
         planned[item.nodeid] = dc.id
@@ -157,7 +158,7 @@ def wait_for_work(request: pytest.FixtureRequest, fixture_name: str) -> Any:
     Raises whatever the job raised (a :mod:`harness.errors` device error: the test is then an *error*).
     """
     item = request.node
-    dc, app = _cases(item)
+    dc, app = case_of(item)
     assert dc is not None and app is not None and dc.device is not None
     worker = pool(request.config).worker(dc.device, name=dc.id)
     key, label, fn = WORK[fixture_name](item, app, worker)

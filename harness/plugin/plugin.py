@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import Error, ProfileErrors, ProfileMatchError
-from harness.plugin.farm import FarmPlugin, check_options, job_record_fields
+from harness.plugin.farm import FarmPlugin, case_of, check_options, job_record_fields
 from harness.plugin.outcome import VERDICT_KEY, Expect, category_name, classify, infra_category
 from harness.plugin.runinfo import DEVICE_SEVERITY, RUN_WIRE, build_header, start_run
 from harness.plugin.scheduling import DeviceScheduling
@@ -211,15 +211,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("device_case", devices, ids=[d.id for d in devices])
 
 
-def _case_of(item: pytest.Item) -> tuple[DeviceCase | None, AppCase | None]:
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    app = params.get("app_case")
-    if isinstance(app, AppCase):
-        return app.device_case, app
-    dev = params.get("device_case")
-    return (dev if isinstance(dev, DeviceCase) else None), None
-
-
 def _check_of(item: pytest.Item) -> str | None:
     marker = item.get_closest_marker("check")
     return marker.args[0] if marker and marker.args else None
@@ -227,7 +218,7 @@ def _check_of(item: pytest.Item) -> str | None:
 
 def _meta(item: pytest.Item) -> dict | None:
     """The record fields known before the test runs (device, profile, app, severity)."""
-    device, app = _case_of(item)
+    device, app = case_of(item)
     check = _check_of(item)
     if device is None or check is None:
         return None
@@ -483,7 +474,7 @@ def expect(pytestconfig: pytest.Config) -> Expect:
 
 
 def _expect_labels(item: pytest.Item) -> tuple[str, str | None, dict[str, str]]:
-    device, app = _case_of(item)
+    device, app = case_of(item)
     label = f"{device.model or '?'} ({device.serial})" if device else "device"
     subject = f"{app.requirement.name} ({app.requirement.package})" if app else None
     state = getattr(item, "funcargs", {}).get("package_state")
@@ -495,7 +486,7 @@ def _expect_labels(item: pytest.Item) -> tuple[str, str | None, dict[str, str]]:
 
 
 def _title(item: pytest.Item) -> str | None:
-    device, app = _case_of(item)
+    device, app = case_of(item)
     check = _check_of(item)
     if device is None or check is None:
         return None
@@ -513,7 +504,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     and farm host are parameters excluded from the history id.
     """
     item.config.stash[CURRENT_ITEM_KEY] = item
-    device, app = _case_of(item)
+    device, app = case_of(item)
     check = _check_of(item)
     if device is None or check is None:
         return
