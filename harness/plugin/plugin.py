@@ -29,7 +29,6 @@ from harness.plugin.runinfo import DEVICE_SEVERITY, RUN_WIRE, build_header, star
 from harness.plugin.scheduling import DeviceScheduling
 from harness.plugin.session import (
     ALL,
-    AppCase,
     DeviceCase,
     NoDevicesError,
     RunContext,
