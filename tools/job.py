@@ -272,5 +272,5 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except KeyboardInterrupt:
-        print("\ninterrupted before the suites ran; reports/ is unchanged", file=sys.stderr)
+        print("\ninterrupted; the reports directory is unchanged", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)

@@ -109,3 +109,26 @@ def test_a_records_file_with_two_runs_reports_only_the_latest(seed_farm, tmp_pat
     assert merged.stdout.count("required not run") == 1 and "32 required not run" not in merged.stdout
     again = json.loads((tmp_path / "all" / "compliance.json").read_text())
     assert again["totals"]["missing"] == matrix["totals"]["missing"]
+
+
+def test_ctrl_c_exits_130_and_keeps_the_reports(seed_farm, tmp_path):
+    """Ctrl-C reaches the whole process group (job and pytest): exit 130, no word of a farm it never started."""
+    import os
+    import signal
+
+    server, _farm = seed_farm
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "compliance.json").write_text("{}")
+    proc = subprocess.Popen([sys.executable, "-m", "tools.job", "--reports", str(reports), "--adb-server",
+                             f"127.0.0.1:{server.port}", "--no-html"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("Running the compliance suites"):
+            break
+    os.killpg(proc.pid, signal.SIGINT)  # wherever it lands (starting pytest, mid-run, reporting): the same answer
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out[-2000:] + err[-2000:]
+    assert "interrupted" in err and "virtual farm" not in err
+    assert (reports / "compliance.json").read_text() == "{}"
