@@ -126,3 +126,14 @@ def test_an_infrastructure_error_prints_its_cause_and_remedy_not_a_traceback(tmp
     assert "check that the device is responsive" in short.output  # the remedy
     assert "harness/inventory.py" not in short.output and "harness/workers.py" not in short.output
     assert "harness/" in long.output  # --tb=long still shows where it came from
+
+
+def test_devices_without_selected_tests_get_only_the_getprop_that_names_them(seed_farm, tmp_path):
+    """`-k MI_4S`: the other devices are read once (their model names the tests), never inventoried or launched."""
+    server, farm = seed_farm
+    run = run_suites(tmp_path, f"127.0.0.1:{server.port}", "-k", "MI_4S", suites=ALL_SUITES)
+    line = next(ln for ln in run.output.splitlines() if ln.startswith("adb round trips per device"))
+    trips = {serial: int(n) for serial, n in re.findall(r"(\S+)=(\d+)", line)}
+    mi4s = next(d.serial for d in farm.devices if d.name == "mi4s-cn")
+    assert trips.pop(mi4s) > 2
+    assert set(trips.values()) == {1}, line
