@@ -31,31 +31,31 @@ import re
 from harness.errors import DumpIncomplete
 from harness.parsers._text import excerpt
 
-_MARKER_RE = re.compile(
-    r"^[ \t]*(?:"
-    r"\*\*\* SERVICE (?:'[^'\n]*' )?DUMP TIMEOUT(?: \(\d+ ?ms\))? EXPIRED \*\*\*"
-    r"|Failure while dumping (?:the (?:activity|service|provider|app)|IPC traces)\b.*"
-    r"|Error dumping service info\b.*"
-    r"|Error with service '[^'\n]*' while dumping\b.*"
-    r"|Failed to (?:read|write) while dumping service\b.*"
-    r"|Error in poll while dumping service\b.*"
-    r")[ \t]*\r?$",
-    re.M,
-)
+_DUMPSYS = (r"\*\*\* SERVICE (?:'[^'\n]*' )?DUMP TIMEOUT(?: \(\d+ ?ms\))? EXPIRED \*\*\*"
+            r"|Error dumping service info\b.*"
+            r"|Error with service '[^'\n]*' while dumping\b.*"
+            r"|Failed to (?:read|write) while dumping service\b.*"
+            r"|Error in poll while dumping service\b.*")
+_APP_PART = r"Failure while dumping (?:the (?:activity|service|provider|app)|IPC traces)\b.*"
+_MARKER_RE = re.compile(rf"^[ \t]*(?:{_DUMPSYS}|{_APP_PART})[ \t]*\r?$", re.M)
+_DUMPSYS_RE = re.compile(rf"^[ \t]*(?:{_DUMPSYS})[ \t]*\r?$", re.M)
 
 
-def dumpsys_cut_marker(text: str) -> str | None:
+def dumpsys_cut_marker(text: str, *, app_parts: bool = True) -> str | None:
     """The first line of ``text`` that says the dump was cut short (see the module docstring), stripped; else None.
 
     Only whole lines count: a value that merely contains the words (a versionName ``DUMP TIMEOUT``) is not a marker.
+    ``app_parts`` False ignores ``Failure while dumping the activity``: the activity manager prints it in place of
+    one app's own part and goes on, so the lines it printed itself (``ACTIVITY pkg/.Act … pid=N``) stay whole.
     """
-    m = _MARKER_RE.search(text)
+    m = (_MARKER_RE if app_parts else _DUMPSYS_RE).search(text)
     return m.group(0).strip() if m else None
 
 
-def require_complete(text: str, command: str) -> None:
-    """Raise :class:`~harness.errors.DumpIncomplete` (a ParseError for ``command``) when ``text`` holds a cut marker."""
-    marker = dumpsys_cut_marker(text)
+def require_complete(text: str, command: str, *, app_parts: bool = True) -> None:
+    """Raise :class:`~harness.errors.DumpIncomplete` (a ParseError for ``command``) when ``text`` holds a cut marker
+    (``app_parts``: see :func:`dumpsys_cut_marker`)."""
+    marker = dumpsys_cut_marker(text, app_parts=app_parts)
     if marker is not None:
         raise DumpIncomplete(f"the dump was cut short ({marker}); what came before it is not the whole state",
                              command=command, excerpt=excerpt(text[-300:], 300))
