@@ -130,3 +130,16 @@ def test_cut_inventory_failure_is_cached_too():
         with pytest.raises(DumpIncomplete):
             dev.inventory([PKG])
     assert link.round_trips == 2  # the first attempt and its one retry, never again
+
+
+# ---------------------------------------------------------------- item 17: what a missing app's dump printed
+
+def test_missing_app_section_is_what_the_device_printed():
+    """Android 7 answers a package it does not know with two sections (AOSP N dumpDexoptStateLPr /
+    dumpCompilerStatsLPr); that text is the package's section, the Allure attachment ``dumpsys package <pkg>``."""
+    printed = ("Dexopt state:\n  Unable to find package: com.microsoft.office.word\n\nCompiler stats:\n"
+               "  Unable to find package: com.microsoft.office.word\n")
+    link = ScriptedLink(lambda argv: printed, pm_list="package:/system/app/S/S.apk=com.android.settings\n")
+    st = collect_inventory(link, ["com.microsoft.office.word"], sdk=24).packages["com.microsoft.office.word"]
+    assert not st.installed and not st.known
+    assert st.section.strip() == printed.strip()
