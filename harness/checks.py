@@ -105,7 +105,8 @@ def _na(check: str, reason: str, expected: str = "-", found: str = "-") -> Verdi
 def _installed_text(state: PackageState) -> str:
     if state.installed:
         where = state.code_path or "unknown path"
-        return f"installed for user 0 ({state.version_name} / {state.version_code}) at {where}"
+        name = "no versionName" if state.version_name is None else state.version_name
+        return f"installed for user 0 ({name} / {state.version_code}) at {where}"
     if state.known:
         return f"NOT installed for user 0, but still known to the package manager at {state.code_path or '?'}"
     return "not installed (unknown to the package manager)"
@@ -172,10 +173,16 @@ def _needs_installed(check: str, req: Requirement, state: PackageState) -> Verdi
     return None
 
 
+def _name_text(name: str | None) -> str:
+    """``version_name 1.0`` or ``no versionName`` (``versionName=null``: the manifest sets none)."""
+    return "no versionName" if name is None else f"version_name {name}"
+
+
 def _version_text(state: PackageState) -> str:
-    text = f"version_name {state.version_name} (version_code {state.version_code})"
+    text = f"{_name_text(state.version_name)} (version_code {state.version_code})"
     if state.updated_system:
-        text += (f"; updated system app, factory copy {state.factory_version_name} "
+        factory = "no versionName" if state.factory_version_name is None else state.factory_version_name
+        text += (f"; updated system app, factory copy {factory} "
                  f"({state.factory_version_code}) at {state.factory_code_path}")
     return text
 

@@ -41,7 +41,7 @@ class Device:
         self.log = logging.LoggerAdapter(logging.getLogger(f"harness.device.{self.serial}"), {"serial": self.serial})
         self._lock = threading.RLock()
         self._facts: DeviceFacts | None = None
-        self._inventories: dict[tuple[str, ...], Inventory] = {}
+        self._inventories: dict[tuple[str, ...], Inventory | ParseError] = {}
         self.gone: DeviceError | None = None
 
     def __repr__(self) -> str:
@@ -117,13 +117,23 @@ class Device:
             return self._facts
 
     def inventory(self, packages: Sequence[str]) -> Inventory:
-        """Package states of ``packages`` for user 0 (cached per package set). Raises DeviceError / ParseError."""
+        """Package states of ``packages`` for user 0 (cached per package set). Raises DeviceError / ParseError.
+
+        A :class:`~harness.errors.ParseError` is cached like a result: the device said what it says, so every
+        later call raises the same error without running the inventory script again (one round trip per run).
+        """
         key = tuple(sorted(set(packages)))
         with self._lock:
             if key not in self._inventories:
                 sdk = self.facts().sdk
-                self._inventories[key] = self._guarded(collect_inventory, self.link, key, sdk)
-            return self._inventories[key]
+                try:
+                    self._inventories[key] = self._guarded(collect_inventory, self.link, key, sdk)
+                except ParseError as exc:
+                    self._inventories[key] = exc
+            cached = self._inventories[key]
+            if isinstance(cached, ParseError):
+                raise cached.with_context() from None  # a fresh instance: no traceback piles up across raises
+            return cached
 
     def shell(self, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
         """Run one command (argv list, quoted) on the device; marks the device gone on loss or timeout.

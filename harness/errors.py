@@ -119,8 +119,18 @@ class ParseError(DeviceError):
 
         For callers that run a command and parse it with a device-agnostic parser.
         """
-        return ParseError(self.detail, command=command or self.command, serial=serial or self.serial,
+        return type(self)(self.detail, command=command or self.command, serial=serial or self.serial,
                           excerpt=excerpt if excerpt is not None else self.excerpt)
+
+
+class DumpIncomplete(ParseError):
+    """A ``dumpsys`` output was cut short: the service did not finish its dump in time, or failed while dumping.
+
+    ``dumpsys`` prints what it had read, then a marker (``*** SERVICE 'package' DUMP TIMEOUT (10000ms) EXPIRED ***``,
+    ``Failure while dumping the activity: …``; see :func:`harness.parsers.dumpsys_cut_marker`). What came before the
+    marker is not the whole state, so it is "unknown": callers run the dump once more with a longer ``dumpsys -t``
+    and raise this error (Allure "broken") when it is cut again.
+    """
 
 
 class LaunchInfraError(DeviceError):

@@ -5,7 +5,8 @@ One shell script (:func:`build_inventory_script`) runs ``pm list packages -f --u
 required package, each section introduced by a marker line that carries a random nonce, so device
 output cannot forge a section boundary. The host splits the output (:func:`split_sections`) and the
 pure parsers of :mod:`harness.parsers` read each section. The number of round trips is constant in
-the number of packages: one for the whole inventory (``getprop`` is one more, in :mod:`harness.device`).
+the number of packages: one for the whole inventory (``getprop`` is one more, in :mod:`harness.device`), plus
+one when a ``dumpsys`` was cut short by its timeout (the cut packages are dumped again with ``dumpsys -t``).
 
 Install kinds (``PackageState.install_kind``), from ``dumpsys package`` flags and the code path:
 
@@ -26,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 
 from harness.adb import CommandResult, DeviceLink, ShellScript
 from harness.errors import ParseError
-from harness.parsers import PackageDump, parse_dumpsys_package, parse_pm_list_packages
+from harness.parsers import PackageDump, dumpsys_cut_marker, parse_dumpsys_package, parse_pm_list_packages
 from harness.profiles.models import is_package_name
 
 DATA_APP_DIRS = ("/system/data-app/", "/product/data-app/", "/vendor/data-app/", "/cust/app/", "/data/miui/app/")
@@ -121,22 +122,41 @@ def validate_package_name(name: str) -> str:
     return name
 
 
-def build_inventory_script(packages: Sequence[str], sdk: int, nonce: str) -> ShellScript:
+DUMPSYS_TIMEOUT_MIN_SDK = 24
+"""``dumpsys -t SECONDS`` exists from Android 7 (API 24), the first dumpsys that runs the dump on a thread with a
+timeout (see :mod:`harness.parsers.dumpsys`); older ones dump directly, with no timeout and no ``-t`` option."""
+
+RETRY_DUMPSYS_TIMEOUT_S = 30
+"""``dumpsys -t`` of the second attempt at a dump that was cut by dumpsys' own 10 s timeout."""
+
+
+def dumpsys_argv(args: Sequence[str], sdk: int, timeout_s: int | None = None) -> list[str]:
+    """``["dumpsys", *args]``, with ``-t <timeout_s>`` when asked for and the device has it (API >= 24)."""
+    if timeout_s is not None and sdk >= DUMPSYS_TIMEOUT_MIN_SDK:
+        return ["dumpsys", "-t", str(int(timeout_s)), *args]
+    return ["dumpsys", *args]
+
+
+def build_inventory_script(packages: Sequence[str], sdk: int, nonce: str, *, with_pm_list: bool = True,
+                           dumpsys_timeout_s: int | None = None) -> ShellScript:
     """The one shell script that collects the inventory of ``packages`` on a device of API level ``sdk``.
 
     Sections, each opened by ``@@PH:<nonce>:<name>@@`` and closed by ``@@PH:<nonce>:rc:<exit code>``:
-    ``pm-list`` then ``dumpsys:<package>`` per package. ``nonce`` must be hex.
+    ``pm-list`` (unless ``with_pm_list`` is False) then ``dumpsys:<package>`` per package. ``nonce`` must be hex.
+    ``dumpsys_timeout_s`` runs each dump as ``dumpsys -t <s> package <pkg>`` (API >= 24; see :func:`dumpsys_argv`).
     """
     if not re.fullmatch(r"[0-9a-f]{8,64}", nonce):
         raise ValueError("nonce must be 8-64 lowercase hex digits")
     script = ShellScript()
-    pm_list = ["pm", "list", "packages", "-f", "--user", "0"]
-    if sdk >= 28:
-        pm_list.append("--show-versioncode")
-    script.add_raw(f"echo @@PH:{nonce}:pm-list@@").add(pm_list).add_raw(f"echo @@PH:{nonce}:rc:$?")
+    if with_pm_list:
+        pm_list = ["pm", "list", "packages", "-f", "--user", "0"]
+        if sdk >= 28:
+            pm_list.append("--show-versioncode")
+        script.add_raw(f"echo @@PH:{nonce}:pm-list@@").add(pm_list).add_raw(f"echo @@PH:{nonce}:rc:$?")
     for pkg in packages:
         validate_package_name(pkg)
-        script.add_raw(f"echo @@PH:{nonce}:dumpsys:{pkg}@@").add(["dumpsys", "package", pkg])
+        script.add_raw(f"echo @@PH:{nonce}:dumpsys:{pkg}@@")
+        script.add(dumpsys_argv(["package", pkg], sdk, dumpsys_timeout_s))
         script.add_raw(f"echo @@PH:{nonce}:rc:$?")
     return script
 
@@ -190,16 +210,26 @@ def _state_from(pkg: str, dump: PackageDump, listed: bool, list_line: str | None
     )
 
 
+def cut_packages(sections: dict[str, tuple[str, int | None]], packages: Sequence[str]) -> list[str]:
+    """The packages whose ``dumpsys:<pkg>`` section holds a cut marker (:func:`harness.parsers.dumpsys_cut_marker`)."""
+    return [pkg for pkg in packages
+            if f"dumpsys:{pkg}" in sections and dumpsys_cut_marker(sections[f"dumpsys:{pkg}"][0]) is not None]
+
+
 def parse_inventory(output: str, packages: Sequence[str], nonce: str, *, serial: str = "",
-                    command: str = "", sdk: int | None = None) -> Inventory:
+                    command: str = "", sdk: int | None = None,
+                    sections: dict[str, tuple[str, int | None]] | None = None) -> Inventory:
     """Turn the inventory script's output into an :class:`Inventory` (pure; no device needed).
 
     ``sdk`` (API level) lets the parser tell "unknown package" from "no output": Android 6 and older
-    print nothing for an unknown package, newer versions print ``Unable to find package``.
+    print nothing for an unknown package, newer versions print ``Unable to find package``. ``sections``, when
+    given, are the already split sections (``output`` is then only kept as ``raw``).
 
-    Raises :class:`~harness.errors.ParseError` naming the command whose output could not be read.
+    Raises :class:`~harness.errors.ParseError` naming the command whose output could not be read, and its
+    :class:`~harness.errors.DumpIncomplete` kind for a dump that is cut short.
     """
-    sections = split_sections(output, nonce)
+    if sections is None:
+        sections = split_sections(output, nonce)
     if "pm-list" not in sections:
         raise ParseError("pm list section missing", command="pm list packages -f --user 0", serial=serial)
     list_text, list_rc = sections["pm-list"]
@@ -232,11 +262,32 @@ def collect_inventory(link: DeviceLink, packages: Sequence[str], sdk: int, *,
                       timeout: float | None = None) -> Inventory:
     """Collect the inventory of ``packages`` from the device behind ``link`` in one round trip.
 
+    A ``dumpsys package`` cut short by dumpsys' own timeout (or a failure while dumping) is "unknown", never read as
+    if it were whole: those packages are dumped again in one more round trip with ``dumpsys -t``
+    (:data:`RETRY_DUMPSYS_TIMEOUT_S`; the same command below API 24, which has no dumpsys timeout), and a dump cut
+    again raises :class:`~harness.errors.DumpIncomplete`.
+
     Raises the :mod:`harness.errors` device errors (timeouts, offline) and ParseError.
     """
+    pkgs = sorted(set(packages))
     nonce = secrets.token_hex(8)
-    script = build_inventory_script(sorted(set(packages)), sdk, nonce)
+    script = build_inventory_script(pkgs, sdk, nonce)
     result: CommandResult = link.shell(script, timeout=timeout)
     # Markers and command output are on stdout; stderr (v2 shells keep it apart) only matters for errors.
-    return parse_inventory(result.stdout, sorted(set(packages)), nonce, serial=link.serial,
-                           command=script.render(), sdk=sdk)
+    sections = split_sections(result.stdout, nonce)
+    cut = cut_packages(sections, pkgs)
+    if dumpsys_cut_marker(result.stderr) is not None:  # a dumpsys failure on stderr cannot be tied to a section
+        cut = [p for p in pkgs if f"dumpsys:{p}" in sections]
+    raw, command, round_trips = result.stdout, script.render(), 1
+    if cut:
+        nonce2 = secrets.token_hex(8)
+        again = build_inventory_script(cut, sdk, nonce2, with_pm_list=False,
+                                       dumpsys_timeout_s=RETRY_DUMPSYS_TIMEOUT_S)
+        wait = max(timeout if timeout is not None else link.default_timeout, RETRY_DUMPSYS_TIMEOUT_S + 10.0)
+        retried = link.shell(again, timeout=wait)
+        sections.update(split_sections(retried.stdout, nonce2))
+        raw += retried.stdout
+        command += "\n" + again.render()
+        round_trips += 1
+    inv = parse_inventory(raw, pkgs, nonce, serial=link.serial, command=command, sdk=sdk, sections=sections)
+    return Inventory(serial=inv.serial, packages=inv.packages, command=command, raw=raw, round_trips=round_trips)

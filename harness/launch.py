@@ -40,15 +40,18 @@ from typing import TYPE_CHECKING, Any
 from harness.adb import CommandResult
 from harness.checks import Verdict
 from harness.errors import DeviceError, LaunchInfraError, ParseError
+from harness.inventory import RETRY_DUMPSYS_TIMEOUT_S, dumpsys_argv
 from harness.parsers import (
     AmStartResult,
     CrashRecord,
     Focus,
+    dumpsys_cut_marker,
     focus_windows,
     parse_am_start,
     parse_focus,
     parse_logcat_crash,
     parse_resolve_activity,
+    require_complete,
 )
 
 if TYPE_CHECKING:
@@ -85,6 +88,8 @@ class LaunchObservation:
         wall_ms: wall-clock milliseconds of ``am start -W``.
         focus: the last focus read (package, activity, window), or None.
         focused: True when the app's own window had focus within the deadline.
+        overlay: the title of another package's window that still held input focus at the deadline while the app's
+            activity was resumed / the focused app (``focus.app``), else None.
         dialog: ``crash`` / ``anr`` when such a dialog of the app was seen (focus, window list or screen), else None.
         dialog_evidence: the line or node that showed the dialog.
         records: crash / ANR log records of the package since the launch.
@@ -103,6 +108,7 @@ class LaunchObservation:
     wall_ms: int | None = None
     focus: Focus | None = None
     focused: bool = False
+    overlay: str | None = None
     dialog: str | None = None
     dialog_evidence: str | None = None
     records: tuple[CrashRecord, ...] = ()
@@ -130,12 +136,19 @@ class LaunchObservation:
         return not self.am.brought_to_front and (self.am.launch_state or "COLD") == "COLD"
 
 
+def _user_text(user: int | None) -> str:
+    return f" of user {user}" if user not in (None, 0) else ""
+
+
 def _focus_text(focus: Focus | None) -> str:
     if focus is None or (focus.package is None and focus.window is None):
         return "no window has focus"
     if focus.window:
-        return f"focused window {focus.window}"
-    return f"resumed activity {focus.package}/{focus.activity}"
+        text = f"focused window {focus.window}{_user_text(focus.user)}"
+        if focus.app is not None and focus.app.package != focus.package:
+            text += f" over the resumed activity {focus.app.component}{_user_text(focus.app.user)}"
+        return text
+    return f"resumed activity {focus.package}/{focus.activity}{_user_text(focus.user)}"
 
 
 def _am_text(am: AmStartResult | None) -> str:
@@ -157,6 +170,10 @@ def _am_text(am: AmStartResult | None) -> str:
 
 def decide_launch(obs: LaunchObservation) -> Verdict:
     """Decide a launch: crash > ANR > launch failed > no window > no app nodes > wrong first screen > too slow.
+
+    "No window" has two outcomes: the app's activity is resumed (the focused app) but another package's window
+    kept input focus until the deadline (``overlay``: "resumed but another window has focus", e.g. a head unit's
+    launcher overlay), or the app never showed a window at all.
 
     A reported ``Activity:`` of another package (a trampoline, or the launcher) is not by itself a failure: the
     app's own window must get focus, which is what is checked. A HOT/brought-to-front start passes without a
@@ -201,6 +218,9 @@ def decide_launch(obs: LaunchObservation) -> Verdict:
     if obs.am is not None and obs.am.status == "error":
         return fail(CAT_FAILED, _am_text(obs.am), f"launch failed: am start could not start {obs.activity}: "
                     f"{obs.am.error}")
+    if not obs.focused and obs.overlay is not None:
+        return fail(CAT_NO_SCREEN, f"{_focus_text(obs.focus)}; {_am_text(obs.am)}",
+                    f"{obs.name} is resumed but another window has focus ({obs.overlay})")
     if not obs.focused:
         hint = " (am start -W timed out)" if obs.am is not None and obs.am.status == "timeout" else ""
         return fail(CAT_NO_SCREEN, f"{_focus_text(obs.focus)}; {_am_text(obs.am)}",
@@ -244,16 +264,23 @@ def launch_precondition(req: Any, state: Any, *, live: bool = True) -> Verdict |
     return None
 
 
+LAUNCH_USER = 0
+"""The Android user the launch check is about (the harness checks every app for user 0)."""
+
+
 def focus_outcome(package: str, focus: Focus, windows: Sequence[Any],
                   window_focus_lines: bool = True) -> tuple[str, str | None, str | None]:
     """Where a launch of ``package`` stands, from one focus read: ``(state, dialog kind, evidence)``.
 
     ``state`` is ``dialog`` (a crash/ANR dialog of the package has focus or is in the window list: ``kind`` is
-    ``crash``/``anr``), ``focused`` (the package's activity window has input focus — ``mCurrentFocus``) or
+    ``crash``/``anr``), ``focused`` (the package's activity window has input focus — ``mCurrentFocus``),
+    ``overlaid`` (the package's activity is the focused app / resumed, but a window of another package has input
+    focus: ``evidence`` names that window; it may be the end of a transition, so callers keep polling) or
     ``waiting`` (anything else: the launcher, a starting window, ``null`` during a transition). ``mFocusedApp``
     or a resumed/top activity counts only when the dump has no ``mCurrentFocus`` line at all
     (``window_focus_lines`` False: Android 13+ builds without it, or excerpts); next to ``mCurrentFocus=null`` it
-    means the app has a token or is resumed but has no window yet. ``focus`` comes from
+    means the app has a token or is resumed but has no window yet. A window or record of another Android user
+    (``u10``) is not the app launched for user :data:`LAUNCH_USER`. ``focus`` comes from
     :func:`harness.parsers.parse_focus`, which already picks the focused display on multi-display phones.
     """
     if focus.kind in ("crash", "anr") and focus.package == package:
@@ -261,9 +288,14 @@ def focus_outcome(package: str, focus: Focus, windows: Sequence[Any],
     dialog = next((w for w in windows if w.kind in ("crash", "anr") and w.package == package), None)
     if dialog is not None:
         return "dialog", dialog.kind, f"window: {dialog.line}"
-    if focus.package == package and focus.kind == "activity":
+    ours = focus.user in (None, LAUNCH_USER)
+    if focus.package == package and focus.kind == "activity" and ours:
         if focus.window or (focus.source is not None and not window_focus_lines):
             return "focused", None, None
+    app = focus.app
+    if (focus.window is not None and focus.package != package and app is not None and app.package == package
+            and app.user in (None, LAUNCH_USER)):
+        return "overlaid", None, focus.window
     return "waiting", None, None
 
 
@@ -379,21 +411,35 @@ class LaunchCheck:
             raise ParseError("unexpected date output", command="date", serial=self.device.serial, excerpt=text[:100])
         return text + ".000"
 
-    def read_focus(self) -> tuple[Focus, list[Any], str]:
-        """``(focus, all windows, dump text)`` from the window manager (resumed activity as a fallback)."""
-        argv = ["dumpsys", "window", "displays"] if self.sdk >= 29 else ["dumpsys", "window", "windows"]
-        text = self._sh(argv).output
+    def _dumpsys(self, args: Sequence[str]) -> str:
+        """Output of ``dumpsys <args>``; a dump cut by dumpsys' timeout is run once more with ``dumpsys -t``
+        (API 24+; the same command before), and raises :class:`~harness.errors.DumpIncomplete` when cut again."""
+        text = self._sh(dumpsys_argv(args, self.sdk)).output
+        if dumpsys_cut_marker(text, app_parts=False) is None:
+            return text
+        argv = dumpsys_argv(args, self.sdk, RETRY_DUMPSYS_TIMEOUT_S)
+        text = self._sh(argv, timeout=max(self.command_timeout, RETRY_DUMPSYS_TIMEOUT_S + 10.0)).output
         try:
-            focus = parse_focus(text)
-        except ParseError:
-            focus = Focus(None, None, None, None)
-        if focus.package is None and focus.window is None:
-            act = self._sh(["dumpsys", "activity", "activities"]).output
-            try:
-                focus = parse_focus(act)
-            except ParseError:
-                pass
-            text += "\n" + act
+            require_complete(text, " ".join(argv), app_parts=False)
+        except ParseError as exc:
+            raise exc.with_context(serial=self.device.serial) from None
+        return text
+
+    def read_focus(self) -> tuple[Focus, list[Any], str]:
+        """``(focus, all windows, dump text)`` from the window manager; the resumed activity (``dumpsys activity
+        activities``) then the top activity (``dumpsys activity top``, what old devices have) as fallbacks.
+
+        Raises DumpIncomplete when a dump stays cut (see :meth:`_dumpsys`): an unknown focus is never a verdict.
+        """
+        args = ["window", "displays"] if self.sdk >= 29 else ["window", "windows"]
+        text = self._dumpsys(args)
+        focus = _focus_or_none(text)
+        for fallback in (["activity", "activities"], ["activity", "top"]):
+            if focus.package is not None or focus.window is not None:
+                break
+            more = self._dumpsys(fallback)
+            focus = _focus_or_none(more)
+            text += "\n" + more
         return focus, focus_windows(text), text
 
     def dismiss_dialogs(self, *, why: str) -> list[str]:
@@ -472,7 +518,11 @@ class LaunchCheck:
             raise exc.with_context(command="am start -W", serial=self.device.serial,
                                    excerpt=res.output[:300]) from None
 
-        focus, focused, dialog, dialog_ev, dump = self._wait_focus(package, am)
+        focus, state, dialog, dialog_ev, dump = self._wait_focus(package, am)
+        focused = state == "focused"
+        overlay = dialog_ev if state == "overlaid" else None
+        if state != "dialog":
+            dialog_ev = None
         texts["window focus"] = dump
         log_text = self._sh(["logcat", "-d", "-v", "threadtime", "-b", "main", "-b", "system", "-b", "crash",
                              "-T", since]).output
@@ -481,7 +531,7 @@ class LaunchCheck:
                                         or f"(no main/system/crash log line since {since})")
 
         obs = LaunchObservation(activity=activity, am=am, wall_ms=wall_ms, focus=focus, focused=focused,
-                                dialog=dialog, dialog_evidence=dialog_ev, records=records, **base)
+                                overlay=overlay, dialog=dialog, dialog_evidence=dialog_ev, records=records, **base)
         shot: tuple[bytes, str] | None = None
         if self.driver is not None:
             try:
@@ -510,14 +560,18 @@ class LaunchCheck:
         return _replace(obs, focus=focus, dialog=late.kind, dialog_evidence=f"window (later): {late.line}",
                         records=records)
 
-    def _wait_focus(self, package: str, am: AmStartResult) -> tuple[Focus, bool, str | None, str | None, str]:
-        """Poll the focus until the app's window, a dialog of the app, or the deadline (see :func:`focus_outcome`)."""
+    def _wait_focus(self, package: str, am: AmStartResult) -> tuple[Focus, str, str | None, str | None, str]:
+        """Poll the focus until the app's window, a dialog of the app, or the deadline (see :func:`focus_outcome`).
+
+        Returns ``(focus, state, dialog kind, evidence, dump)``; ``overlaid`` (another window over the resumed app)
+        is polled like ``waiting`` and only reported when it still holds at the deadline.
+        """
         deadline = time.monotonic() + (self.focus_timeout if am.status != "error" else 0.0)
         while True:
             focus, windows, text = self.read_focus()
             state, kind, evidence = focus_outcome(package, focus, windows, "mCurrentFocus" in text)
-            if state != "waiting" or time.monotonic() >= deadline:
-                return focus, state == "focused", kind, evidence, text
+            if state not in ("waiting", "overlaid") or time.monotonic() >= deadline:
+                return focus, state, kind, evidence, text
             time.sleep(self.poll_interval)
 
     def _ui(self, obs: LaunchObservation, first_text: str | None, first_resource_id: str | None,
@@ -562,6 +616,15 @@ def _replace(obs: LaunchObservation, **changes: Any) -> LaunchObservation:
     from dataclasses import replace
 
     return replace(obs, **changes)
+
+
+def _focus_or_none(text: str) -> Focus:
+    """:func:`parse_focus` of ``text``, or "nothing known" for text without focus lines (a ParseError that is not
+    a cut dump: those are raised by :meth:`LaunchCheck._dumpsys` before parsing)."""
+    try:
+        return parse_focus(text)
+    except ParseError:
+        return Focus(None, None, None, None)
 
 
 _RESOLVER_RE = re.compile(r"^\s+[0-9a-f]+ (?P<comp>[\w.]+/[\w.$]+)")

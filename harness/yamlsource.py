@@ -64,7 +64,8 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 
 
 MAX_EXPANDED_NODES = 100_000
-"""Upper bound of values a document may expand to through aliases (a "billion laughs" guard)."""
+"""Upper bound of values (nodes) a document may hold once every alias is expanded: a "billion laughs" guard, and
+a bound on documents that are simply huge (a profile has a few hundred values)."""
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
@@ -80,6 +81,98 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
         total += sum(_expanded_size(v, memo) for v in node.value)
     memo[key] = min(total, MAX_EXPANDED_NODES + 1)
     return memo[key]
+
+
+def _children(node: yaml.Node) -> list[tuple[str | int, yaml.Node, int]]:
+    """``(key, child, line)`` of a mapping's values or a sequence's items, in document order."""
+    if isinstance(node, yaml.MappingNode):
+        return [(k.value if isinstance(k, yaml.ScalarNode) else str(k.value), v, k.start_mark.line + 1)
+                for k, v in node.value]
+    if isinstance(node, yaml.SequenceNode):
+        return [(i, v, v.start_mark.line + 1) for i, v in enumerate(node.value)]
+    return []
+
+
+def _literal_size(node: yaml.Node) -> int:
+    """Number of distinct nodes under ``node`` as written (each anchored node once), up to the limit + 1."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack and len(seen) <= MAX_EXPANDED_NODES:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        stack.extend(child for _k, child, _l in _children(n))
+    return len(seen)
+
+
+def _size_error(root: yaml.Node, memo: dict[int, int], path: str) -> ProfileError:
+    """The error for a document over :data:`MAX_EXPANDED_NODES`: it names the first key (in document order) whose
+    value is over the limit, as deep as one child still is, and says whether it is big as written or through
+    aliases."""
+    node, keys, line = root, [], root.start_mark.line + 1
+    while True:
+        over = next(((k, c, ln) for k, c, ln in _children(node) if _expanded_size(c, memo) > MAX_EXPANDED_NODES),
+                    None)
+        if over is None:
+            break
+        keys.append(over[0])
+        node, line = over[1], over[2]
+    key = format_key(keys) or None
+    what = f"`{key}`" if key else "the document"
+    if _literal_size(node) > MAX_EXPANDED_NODES:
+        count = len(node.value) if isinstance(node, yaml.MappingNode | yaml.SequenceNode) else 0
+        return ProfileError(f"{what} holds {count} values (a profile has a few hundred; the limit is "
+                            f"{MAX_EXPANDED_NODES} in all)", path=path, line=line, key=key,
+                            hint="remove the generated list; share apps between profiles with `include:`")
+    return ProfileError(f"{what} expands to more than {MAX_EXPANDED_NODES} values through YAML aliases (`*name`)",
+                        path=path, line=line, key=key,
+                        hint="write the values out, or share apps with `include:` instead of anchors")
+
+
+def _line_col(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of character ``position`` in ``text``."""
+    head = text[:position]
+    return head.count("\n") + 1, position - (head.rfind("\n") + 1) + 1
+
+
+def _control_char_error(text: str, position: int, path: str) -> ProfileError:
+    """A clear error for a character YAML refuses (NUL, other C0 controls, U+FFFE …) at ``position``: line, column,
+    the key of that line (read from the document with such characters blanked out) and a remedy."""
+    line, col = _line_col(text, position)
+    ch = text[position] if position < len(text) else "\x00"
+    name = {"\x00": "NUL", "\x1b": "ESC", "\x7f": "DEL"}.get(ch, "control character")
+    key = None
+    cleaned = "".join(c if c in "\t\n\r" or c.isprintable() else " " for c in text)
+    try:
+        locs = Locations()
+        node = yaml.compose(cleaned, Loader=_Loader)
+        if node is not None:
+            _walk(node, (), locs)
+        on_line = [p for p, ln in locs.items() if ln == line and p]
+        if on_line:
+            key = format_key(max(on_line, key=len))
+    except (yaml.YAMLError, RecursionError):
+        pass
+    return ProfileError(f"{name} (U+{ord(ch):04X}) at line {line}, column {col}: YAML text cannot hold it",
+                        path=path, line=line, key=key,
+                        hint="remove it; a profile is plain UTF-8 text (was a binary file saved under this name?)")
+
+
+def _decode(data: bytes, path: str) -> str:
+    """``data`` as UTF-8 text, or a ProfileError naming the line of the first undecodable byte (or "binary")."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        head = data[:4096]
+        controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+        if controls * 10 > len(head):
+            raise ProfileError("this is a binary file, not YAML text", path=path,
+                               hint="give a device profile or app set (a UTF-8 YAML text file)") from None
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ProfileError(f"not UTF-8 text: byte 0x{data[exc.start]:02X} at line {line}, column {col}", path=path,
+                           line=line, hint="save the file as UTF-8 (a profile is a UTF-8 YAML text file)") from None
 
 
 def _walk(node: yaml.Node, path: KeyPath, locs: Locations) -> None:
@@ -104,18 +197,24 @@ def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, Locations
     path = str(path)
     if text is None:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            data = Path(path).read_bytes()
         except FileNotFoundError:
             raise ProfileError("file not found", path=path, hint="check the path") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ProfileError(f"cannot read file: {exc}", path=path) from None
+        except IsADirectoryError:
+            raise ProfileError("is a directory, not a YAML file", path=path,
+                               hint="give the profile files or the directory holding them") from None
+        except OSError as exc:
+            raise ProfileError(f"cannot read file: {exc.strerror or exc}", path=path,
+                               hint="check the file's permissions") from None
+        text = _decode(data, path)
     try:
         node = yaml.compose(text, Loader=_Loader)
-        if node is not None and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
-            raise ProfileError(f"the document expands to more than {MAX_EXPANDED_NODES} values through YAML "
-                               "aliases (`*name`)", path=path, hint="write the values out, or share apps with "
-                               "`include:` instead of anchors") from None
+        memo: dict[int, int] = {}
+        if node is not None and _expanded_size(node, memo) > MAX_EXPANDED_NODES:
+            raise _size_error(node, memo, path)
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    except yaml.reader.ReaderError as exc:
+        raise _control_char_error(text, exc.position, path) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

@@ -78,12 +78,27 @@ class Behaviour(_Strict):
     dropped, once; without it the device stays away."""
     hang_on: str | None = None
     refuse_auth: bool = False
+    dumpsys_ms: dict[str, int] = Field(default_factory=dict)
+    """Milliseconds a system service takes to dump itself, by service name (``package: 15000``). ``dumpsys`` cuts
+    a dump that outlasts its timeout (10 s, or ``-t``/``-T``; API 24+) and prints the timeout marker (see
+    ``virtual_device/shell/dumpsys.py``); nothing sleeps."""
+
+    @field_validator("dumpsys_ms")
+    @classmethod
+    def _non_negative(cls, v: dict[str, int]) -> dict[str, int]:
+        bad = [k for k, ms in v.items() if ms < 0]
+        if bad:
+            raise ValueError(f"dump times must be >= 0 ms (service {bad[0]})")
+        return v
 
 
 class Factory(_Strict):
-    """The factory (hidden) copy of an updated system app, as listed under ``Hidden system packages:``."""
+    """The factory (hidden) copy of an updated system app, as listed under ``Hidden system packages:``.
 
-    version_name: str
+    ``version_name`` null: the manifest has no ``android:versionName`` (dumpsys prints ``versionName=null``).
+    """
+
+    version_name: str | None
     version_code: int = Field(ge=0)
     code_path: str
 
@@ -99,7 +114,7 @@ class UserState(_Strict):
 class Launch(_Strict):
     """What happens when the launcher activity is started (see ``virtual_device/shell/launch.py``)."""
 
-    outcome: Literal["ok", "crash", "anr", "not_found", "no_window"] = "ok"
+    outcome: Literal["ok", "crash", "anr", "not_found", "no_window", "overlay"] = "ok"
     cold_start_ms: int = Field(500, ge=0)
     exception: str | None = None
 
@@ -117,12 +132,13 @@ class Package(_Strict):
     ``code_path`` is the base APK file (``/system/app/Word/Word.apk``, ``/data/app/<pkg>-1/base.apk``); dumpsys
     reports its directory as ``codePath=``. ``kind``: ``system`` (SYSTEM flag), ``updated_system`` (SYSTEM +
     UPDATED_SYSTEM_APP, live copy in /data/app, ``factory`` required), ``removable_preload`` (MIUI
-    /system/data-app, no SYSTEM flag), ``user``.
+    /system/data-app, no SYSTEM flag), ``user``. ``version_name`` is the manifest string as is (a newline in it is
+    printed raw by dumpsys, as AOSP ``pw.println`` does) or null for a manifest without one (``versionName=null``).
     """
 
     package: str
     label: str | None = None
-    version_name: str
+    version_name: str | None
     version_code: int = Field(ge=0)
     code_path: str
     kind: Literal["system", "updated_system", "removable_preload", "user"] = "user"

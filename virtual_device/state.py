@@ -19,6 +19,9 @@ Launch model (``launch()``, used by ``am start``, ``am start-activity``, ``monke
 * ``no_window``: the process runs and the activity is resumed, but no window gets focus
   (``mCurrentFocus=null``); ``am start -W`` reports ``Status: timeout``.
 * ``not_found``: the launcher activity does not exist (``Error type 3``, ``No activity found``).
+* ``overlay``: the process runs, its activity is resumed and is the focused app (``mFocusedApp``), but the
+  launcher keeps input focus with a window over it (``mCurrentFocus`` is the launcher's window), as Android 4.4
+  head units with an always-on-top launcher overlay show it; ``am start -W`` reports ``Status: ok``.
 
 ``cold_start_ms`` is reported as TotalTime; nothing sleeps (issue 4 decides about holding).
 """
@@ -371,6 +374,9 @@ class DeviceState:
             if outcome == "no_window":
                 self.focus = Focus(package, activity, None)
                 return LaunchResult("timeout", None, comp, None, 10000 + cold)
+            if outcome == "overlay":
+                self.focus = Focus(package, activity, self.launcher)
+                return LaunchResult("ok", "COLD", comp, cold, cold + 9)
             self.focus = Focus(package, activity, comp)
             return LaunchResult("ok", "COLD", comp, cold, cold + 9)
 

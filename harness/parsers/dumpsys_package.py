@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 
 from harness.errors import ParseError
 from harness.parsers._text import PACKAGE_RE, excerpt, normalize, reject_binary
+from harness.parsers.dumpsys import require_complete
 
 APPLICATION_FLAGS: dict[int, str] = {
     1 << 0: "SYSTEM", 1 << 1: "DEBUGGABLE", 1 << 2: "HAS_CODE", 1 << 3: "PERSISTENT", 1 << 4: "FACTORY_TEST",
@@ -152,6 +153,7 @@ class _Block:
     lines: list[str]
     fields: dict[str, str] = field(default_factory=dict)  # key -> full line (first occurrence at field indent)
     users: dict[int, tuple[dict[str, str], str]] = field(default_factory=dict)
+    repeated: list[str] = field(default_factory=list)  # decisive keys printed twice at field indent
 
     def rest(self, key: str) -> str | None:
         """Everything after ``key=`` on the key's line (the whole rest of the line), or None."""
@@ -170,16 +172,35 @@ class _Block:
         return None
 
 
+DECISIVE_KEYS = ("versionName", "versionCode", "codePath", "pkgFlags", "flags")
+"""Keys whose value decides a verdict: each is printed once per block; printed twice means the block is not what
+it seems (a versionName whose continuation line looks like a field), and the dump is a parse problem."""
+
+
 def _parse_block(header: str, lines: list[str]) -> _Block:
+    """Fields, per-user lines and continuations of one block.
+
+    ``versionName`` is the one free-text value of a block (the app's manifest string) and AOSP prints it with
+    ``pw.println(name)``, newlines and all. Its continuation lines are kept in the value: any line *less* indented
+    than the block's fields (column 0 included; nothing of a real block is, the block header itself is at 2
+    spaces) is the continuation of the field line before it, and a line *more* indented right after
+    ``versionName=`` is too (in every real dump the line after it is a field: ``splits=``, ``dataDir=``,
+    ``apkSigningVersion=``).
+    """
     block = _Block(header=header, lines=[header, *lines])
     indent: int | None = None
     user_kv: dict[str, str] | None = None  # the User N: line being continued by deeper lines
+    last_key: str | None = None  # the field line that continuation lines extend
     for line in lines:
         if not line.strip():
             continue
         this_indent = len(line) - len(line.lstrip())
         if indent is None:
             indent = this_indent
+        if last_key is not None and (this_indent < indent or (last_key == "versionName" and this_indent > indent)):
+            if block.fields.get(last_key) is not None and last_key not in block.repeated:
+                block.fields[last_key] += "\n" + line
+            continue
         if this_indent != indent:
             # Nested lines. Under "User N:" Android 11+ print one-per-line per-user values
             # ("      installReason=0", "      firstInstallTime=2025-05-22 04:17:19"); other nested lists
@@ -187,8 +208,10 @@ def _parse_block(header: str, lines: list[str]) -> _Block:
             nm = re.match(r"\s*(\w+)=(.*)$", line)
             if user_kv is not None and this_indent > indent and nm:
                 user_kv.setdefault(nm.group(1), nm.group(2).strip())
+            last_key = None
             continue
         user_kv = None
+        last_key = None
         um = _USER_LINE.match(line)
         if um:
             kv = dict(_KEY_VALUE.findall(um.group("rest")))
@@ -197,7 +220,13 @@ def _parse_block(header: str, lines: list[str]) -> _Block:
             continue
         km = re.match(r"\s*(\w+)=", line)
         if km:
-            block.fields.setdefault(km.group(1), line)
+            key = km.group(1)
+            if key in block.fields:
+                if key in DECISIVE_KEYS and key not in block.repeated:
+                    block.repeated.append(key)
+            else:
+                block.fields[key] = line
+                last_key = key
     # Android 12+ print firstInstallTime/lastUpdateTime per user (deeper indent): take the first anywhere.
     for key in ("firstInstallTime", "lastUpdateTime"):
         if key not in block.fields:
@@ -206,6 +235,28 @@ def _parse_block(header: str, lines: list[str]) -> _Block:
                     block.fields[key] = line
                     break
     return block
+
+
+def _check_block(block: _Block, command: str, text: str) -> None:
+    """ParseError when ``block`` cannot be trusted: a decisive key printed twice, or no versionCode / flags line
+    (the block ends early: cut, or a versionName with an empty line in it)."""
+    if block.repeated:
+        raise ParseError(f"{block.header.strip()} prints {', '.join(block.repeated)} twice (a versionName whose "
+                         "continuation line looks like a field?); the block cannot be read safely",
+                         command=command, excerpt=excerpt(text))
+    missing = [k for k in ("versionCode", "flags") if k not in block.fields and
+               not (k == "flags" and "pkgFlags" in block.fields)]
+    if missing:
+        raise ParseError(f"{block.header.strip()} ends before its {' and '.join(missing)} line (cut short, or a "
+                         "value spanning lines with an empty line in it)", command=command, excerpt=excerpt(text))
+
+
+def _version_name(block: _Block | None) -> str | None:
+    """``versionName=`` of ``block``; ``null`` (what AOSP prints for a package without one) is None."""
+    if block is None:
+        return None
+    value = block.rest("versionName")
+    return None if value == "null" else value
 
 
 def _flag_names(value: str | None) -> list[str]:
@@ -246,8 +297,16 @@ def _sections(lines: list[str]) -> dict[str, list[tuple[str, list[str]]]]:
     out: dict[str, list[tuple[str, list[str]]]] = {"Packages": [], "Hidden system packages": []}
     current: str | None = None
     block: tuple[str, list[str]] | None = None
+    blank_before = True
     for line in lines:
+        blank, blank_before = blank_before, not line.strip()
         if line and not line[0].isspace():
+            if block is not None and not blank:
+                # dumpsys package prints an empty line before every section title (AOSP DumpState.onTitlePrinted;
+                # every corpus dump shows it): column-0 text right after a block line is the rest of a value
+                # printed with its newline (a versionName), not a new section.
+                block[1].append(line)
+                continue
             current = line[:-1] if line.endswith(":") and line[:-1] in out else None
             block = None
             continue
@@ -298,6 +357,7 @@ def parse_dumpsys_package(text: str, package: str, user: int = 0, *, sdk: int | 
     command = f"dumpsys package {package}"
     reject_binary(text, command)
     norm = normalize(text)
+    require_complete(norm, command)
     if not norm.strip():
         if sdk is not None and sdk >= 24:
             raise ParseError(f"empty output on API {sdk} (Android 7+ always print 'Unable to find package' or "
@@ -315,19 +375,23 @@ def parse_dumpsys_package(text: str, package: str, user: int = 0, *, sdk: int | 
     live_raw = next((b for b in sections["Packages"] if _header_name(b[0]) == package), None)
     hidden_raw = next((b for b in sections["Hidden system packages"] if _header_name(b[0]) == package), None)
     if live_raw is None and hidden_raw is None:
+        printed = norm.strip("\n") + "\n"  # what the device printed is the evidence of "not installed"
         if unable is not None:
             other = unable.group("pkg")
             if other and other != package:
                 raise ParseError(f"output is about package {other!r}, not {package!r}", command=command,
                                  excerpt=excerpt(norm))
             return PackageDump(package=package, user=user, found=False, installed=False,
-                               evidence=[unable.group(0).strip()], section="")
+                               evidence=[unable.group(0).strip()], section=printed)
         return PackageDump(package=package, user=user, found=False, installed=False,
                            evidence=[f"(no 'Package [{package}]' block under Packages: or Hidden system packages:)"],
-                           section="")
+                           section=printed)
 
     live = _parse_block(*live_raw) if live_raw else None
     hidden = _parse_block(*hidden_raw) if hidden_raw else None
+    for blk in (live, hidden):
+        if blk is not None:
+            _check_block(blk, command, norm)
     evidence: list[str] = []
     for blk in (live, hidden):
         if blk is None:
@@ -375,11 +439,11 @@ def parse_dumpsys_package(text: str, package: str, user: int = 0, *, sdk: int | 
         installer = None
     return PackageDump(
         package=package, user=user, found=True, installed=installed,
-        version_name=live_rest("versionName"),
+        version_name=_version_name(live),
         version_code=_int(live.token("versionCode")) if live else None,
         code_path=live_rest("codePath"),
         system=system, updated_system=updated,
-        factory_version_name=hidden.rest("versionName") if hidden else None,
+        factory_version_name=_version_name(hidden),
         factory_version_code=_int(hidden.token("versionCode")) if hidden else None,
         factory_code_path=hidden.rest("codePath") if hidden else None,
         enabled=enabled, enabled_state=enabled_state, splits=splits, flags=flags,

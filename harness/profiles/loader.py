@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -456,6 +457,58 @@ def _may_match_same_device(a: MatchSpec, b: MatchSpec) -> bool:
     return not (a.fingerprint is not None and b.fingerprint is not None and a.fingerprint != b.fingerprint)
 
 
+def _not_a_file(path: Path) -> ProfileError:
+    """The error for a ``*.yaml`` name that is not a regular file: a dangling link, a directory, a device node."""
+    disp = display_path(path) if not path.is_symlink() else str(path)
+    if path.is_symlink() and not path.exists():
+        return ProfileError(f"dangling symbolic link (its target {os.readlink(path)} does not exist)", path=disp,
+                            hint="point the link at an existing profile, or remove it")
+    if path.is_dir():
+        return ProfileError("is a directory, not a YAML file", path=disp,
+                            hint="rename it (only profile files may end in .yaml) or move it out of this directory")
+    return ProfileError("is not a regular file", path=disp, hint="profiles are plain *.yaml text files")
+
+
+def _overlap_errors(profiles: Sequence[DeviceProfile]) -> list[ProfileError]:
+    """One error per group of profiles whose matches overlap (connected through pairs that could match one device).
+
+    500 copies of one profile give one error naming the 500 files, not 124 750 pair errors. The error is reported
+    at the ``match`` of the group's first file; the message gives the first overlapping pair as an example.
+    """
+    parent = list(range(len(profiles)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    example: dict[int, tuple[int, int]] = {}
+    for i, first in enumerate(profiles):
+        for j in range(i + 1, len(profiles)):
+            if _may_match_same_device(first.match, profiles[j].match):
+                ri, rj = root(i), root(j)
+                if ri != rj:
+                    parent[rj] = ri
+                    example.setdefault(ri, example.pop(rj, (i, j)))
+    groups: dict[int, list[int]] = {}
+    for i in range(len(profiles)):
+        groups.setdefault(root(i), []).append(i)
+    errors = []
+    for r, members in groups.items():
+        if len(members) < 2:
+            continue
+        a, b = example.get(r, (members[0], members[1]))
+        names = sorted(display_path(profiles[m].path) for m in members)
+        first = profiles[members[0]]
+        errors.append(ProfileError(
+            f"match overlaps in {len(members)} profiles ({', '.join(names)}): a device could match more than one, "
+            f"e.g. {profiles[a].id!r} and {profiles[b].id!r} both match {profiles[b].match.describe()}",
+            path=display_path(first.path), key="match",
+            hint="make the model/device/name lists disjoint, or tell ROM builds apart with `fingerprint`"))
+    return errors
+
+
 def load_profiles(paths: Sequence[str | Path] | str | Path | None = None) -> ProfileSet:
     """Load, validate and resolve device profiles.
 
@@ -484,13 +537,17 @@ def load_profiles(paths: Sequence[str | Path] | str | Path | None = None) -> Pro
     for given in paths:
         p = Path(given)
         if p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix in YAML_SUFFIXES)
-            if not found:
+            named = sorted(f for f in p.iterdir() if f.suffix in YAML_SUFFIXES)
+            found = [f for f in named if f.is_file()]
+            loader.errors += [_not_a_file(f) for f in named if not f.is_file()]
+            if not named:
                 loader.errors.append(ProfileError("no .yaml files in this directory", path=display_path(p),
                                                   hint="give the device_profiles directory or profile files"))
             files += [(f, False) for f in found]
         elif p.is_file():
             files.append((p, True))
+        elif p.is_symlink():
+            loader.errors.append(_not_a_file(p))
         else:
             loader.errors.append(ProfileError("file or directory not found", path=str(given), hint="check the path"))
 
@@ -525,13 +582,7 @@ def load_profiles(paths: Sequence[str | Path] | str | Path | None = None) -> Pro
         else:
             loader.errors.append(_error(disp, locs, (), "not a device profile: no top-level `profile:` key",
                                         _profile_key_hint(data)))
-    for i, first in enumerate(profiles):
-        for second in profiles[i + 1:]:
-            if _may_match_same_device(first.match, second.match):
-                loader.errors.append(ProfileError(
-                    f"match overlaps profile {first.id!r} ({display_path(first.path)}): a device with "
-                    f"{second.match.describe()} would match both", path=display_path(second.path), key="match",
-                    hint="make the model/device/name lists disjoint, or tell ROM builds apart with `fingerprint`"))
+    loader.errors += _overlap_errors(profiles)
     if not loader.errors and not profiles and not any(explicit for _, explicit in files):
         loader.errors.append(ProfileError("no device profiles found", path=", ".join(str(p) for p in paths),
                                           hint="profiles are *.yaml files with a top-level `profile:` key"))

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
+import re2
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -145,12 +146,25 @@ def _operators_map(value: Any) -> Any:
     return value
 
 
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # the error is reported as a profile error, not logged to stderr by the library
+
+
+def compile_fingerprint(pattern: str) -> Any:
+    """``pattern`` compiled by RE2 (google-re2): matching takes time linear in the fingerprint's length, whatever
+    the pattern (``^(a+)+b`` cannot backtrack). Raises ``re2.error`` for syntax RE2 does not have (look-around,
+    backreferences) or a malformed pattern."""
+    return re2.compile(pattern, _RE2_OPTIONS)
+
+
 def _check_regex(value: str) -> str:
     try:
-        re.compile(value)
-    except re.error as exc:
-        raise fail(f"invalid regular expression {value!r}: {exc}",
-                   "write a Python regular expression; it is searched in ro.build.fingerprint") from None
+        compile_fingerprint(value)
+    except re2.error as exc:
+        why = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise fail(f"fingerprint pattern {value!r} is not supported: {why}",
+                   "write an RE2 regular expression (Python `re` syntax without look-around or backreferences, "
+                   "e.g. ^Xiaomi/olivelite/); it is searched in ro.build.fingerprint") from None
     return value
 
 
@@ -327,7 +341,8 @@ class MatchSpec(BaseModel):
     """Which devices a profile applies to, compared with ``getprop`` values.
 
     ``model``/``device``/``name`` are compared exactly with ``ro.product.model`` / ``ro.product.device`` /
-    ``ro.product.name``; ``fingerprint`` is a regular expression searched in ``ro.build.fingerprint``.
+    ``ro.product.name``; ``fingerprint`` is an RE2 regular expression (linear-time matching, see
+    :func:`compile_fingerprint`) searched in ``ro.build.fingerprint``.
     """
 
     model_config = _FORBID
@@ -361,7 +376,7 @@ class MatchSpec(BaseModel):
                 return False
         if self.fingerprint is not None:
             fp = props.get("ro.build.fingerprint")
-            if fp is None or re.search(self.fingerprint, fp) is None:
+            if fp is None or compile_fingerprint(self.fingerprint).search(fp) is None:
                 return False
         return True
 

@@ -139,3 +139,11 @@ def test_device_region():
     assert "ro.miui.region=RU" in v.evidence
     unknown = check_device_region(agreed, None)
     assert unknown.status == "fail" and "--region" in unknown.reason
+
+
+def test_version_null_is_reported_as_no_version_name():
+    """Issue 9 item 4: ``versionName=null`` is "no versionName", never the version string "null"."""
+    v = check_version(req(), state(version_name=None))
+    assert v.status == "fail" and "no versionName" in v.found and "None" not in v.found
+    assert not check_version(req(version=VersionSpec(exact="null")), state(version_name=None)).status == "pass"
+    assert "no versionName" in check_presence(req(), state(version_name=None)).found

@@ -157,7 +157,8 @@ def test_dumpsys_headers_only_is_not_found() -> None:
     """Older builds answer a missing package with section headers and no block (valid, not an error)."""
     text = "Activity Resolver Table:\n\nKey Set Manager:\n\nPackages:\n\nDexopt state:\n\nCompiler stats:\n"
     d = parse_dumpsys_package(text, "com.example.missing")
-    assert not d.found and not d.installed and d.version_name is None and d.section == ""
+    assert not d.found and not d.installed and d.version_name is None
+    assert d.section == text  # what the device printed is attached as evidence (issue 9, item 17)
 
 
 def test_dumpsys_indented_unable_to_find_under_dexopt() -> None:

@@ -108,7 +108,9 @@ def test_overlapping_profiles_are_rejected_at_load(tmp_path):
                                        "regions: [CN]\ninclude: [apps/one.yaml]\n")
     with pytest.raises(ProfileErrors) as err:
         load_profiles([tmp_path])
-    assert "vendor-b.yaml: match: match overlaps profile 'vendor-a'" in str(err.value)
+    text = str(err.value)
+    assert "vendor-a.yaml: match: match overlaps in 2 profiles (" in text and "vendor-b.yaml" in text
+    assert "'vendor-a' and 'vendor-b' both match" in text
     assert "fingerprint" in str(err.value)
 
 

@@ -19,7 +19,10 @@ Real samples imitated (``/work/shared/corpus/samples``):
   (``dumpsys-activity-activities_android5_xtc-watch_*``, where the poster doubled the newlines); SDK 29 adds
   `` ResumedActivity: ActivityRecord{..}`` after the display; ``topResumedActivity=`` appears from SDK 30 only.
 * ``dumpsys activity top``: ``TASK <affinity> id=N`` (``TASK null id=N userId=0`` from SDK 29) and
-  ``  ACTIVITY pkg/.Act h pid=N`` (the line adbutils' ``app_current`` parses).
+  ``  ACTIVITY pkg/.Act h pid=N`` (the line adbutils' ``app_current`` parses), one pair per visible stack, the
+  top one LAST (AOSP ``ActivityManagerService.dumpActivity`` walks the list from the end); a stack behind a
+  fullscreen app is not visible, so a phone shows one pair.
+* ``ActivityRecord{h u0 pkg/.Act tN}``; Android 13+ (SDK 33) ``ActivityRecord{h u0 pkg/.Act} tN}``.
 """
 
 from __future__ import annotations
@@ -71,9 +74,12 @@ def am_start_not_found(package: str, activity: str) -> str:
 
 
 def _record(state: DeviceState, focus: Focus) -> str:
+    """``ActivityRecord.toString()``: ``ActivityRecord{h u0 pkg/.Act tN}``; from SDK 33 the cached name is closed
+    before the task (``ActivityRecord{h u0 pkg/.Act} tN}``), as Android 13+ devices print it (e.g. a public
+    ``topResumedActivity=ActivityRecord{1a70f4a u0 com.smile.gifmaker/com.yxcorp.gifshow.HomeActivity} t6294}``)."""
     task = _task_id(state, focus.package)
-    return (f"ActivityRecord{{{short_hash(focus.component, 'rec')} u0 "
-            f"{short_component(focus.package, focus.activity)} t{task}}}")
+    name = f"ActivityRecord{{{short_hash(focus.component, 'rec')} u0 {short_component(focus.package, focus.activity)}"
+    return f"{name}}} t{task}}}" if state.sdk >= 33 else f"{name} t{task}}}"
 
 
 def _task_id(state: DeviceState, package: str) -> int:

@@ -94,7 +94,7 @@ def package_block(state: DeviceState, pkg: Package, *, hidden: bool = False) -> 
         out.append(f"{i}versionCode={vcode} minSdk={pkg.min_sdk} targetSdk={pkg.target_sdk}")
     else:
         out.append(f"{i}versionCode={vcode} targetSdk={pkg.target_sdk}")
-    out.append(f"{i}versionName={vname}")
+    out.append(f"{i}versionName={'null' if vname is None else vname}")  # AOSP pw.println(null) -> "null"
     splits = ["base"] + ([] if hidden else list(pkg.splits))
     out.append(f"{i}splits=[{', '.join(splits)}]")
     if sdk >= 24:
