@@ -509,7 +509,8 @@ class LaunchCheck:
         since = self.device_time()
         am_timeout = max(self.command_timeout, 3 * (limit_ms or 0) / 1000.0 + 10.0)
         start = time.monotonic()
-        res = self._sh(["am", "start", "-W", "-n", f"{package}/{activity}"], timeout=am_timeout)
+        user = ["--user", "0"] if self.sdk >= 17 else []  # `am start --user` exists from Android 4.2 (API 17)
+        res = self._sh(["am", "start", "-W", *user, "-n", f"{package}/{activity}"], timeout=am_timeout)
         wall_ms = int((time.monotonic() - start) * 1000)
         texts["am start -W"] = res.output
         try:
