@@ -167,7 +167,7 @@ def build_target(path: Path, *, serial: str | None = None) -> tuple[Target, Reso
     """
     tree = open_build(path)
     try:
-        resolved = resolve(tree.read_text)
+        resolved = resolve(tree.read_text, source=str(path))
         found, splits = scan_apks(tree)
     finally:
         tree.close()  # type: ignore[attr-defined]

@@ -195,10 +195,11 @@ def build_sdk(entries: list[PropLine | ImportLine], *, source: str) -> int:
                       remedy="this is not the system partition's build.prop, or the build is incomplete")
 
 
-def resolve(reader: Reader) -> ResolvedProps:
+def resolve(reader: Reader, *, source: str | None = None) -> ResolvedProps:
     """Read the build's property files in init's order and return the resolved properties.
 
-    ``/system/build.prop`` must exist; every other file is optional (absent partitions are normal).
+    ``/system/build.prop`` must exist; every other file is optional (absent partitions are normal). ``source``
+    (the build, for messages) is named in the error when it does not.
 
     Raises:
         SourceError: no ``/system/build.prop`` in the build, a binary property file, or an API level that cannot
@@ -208,7 +209,7 @@ def resolve(reader: Reader) -> ResolvedProps:
     if system is None:
         raise SourceError("missing build.prop: no /system/build.prop in the build (SYSTEM/build.prop in a "
                           "target_files zip, system/build.prop or system/system/build.prop unpacked)",
-                          remedy="give a target_files zip or a directory of unpacked partitions")
+                          path=source, remedy="give a target_files zip or a directory of unpacked partitions")
     sdk = build_sdk(parse_build_prop(system[0], source=system[1]), source=system[1])
     out = ResolvedProps(sdk=sdk)
     write_once = sdk <= 28
