@@ -2,10 +2,10 @@
 
 ``python benchmarks/rom_build.py [--size-gb 3] [--apps 300] [--zip] [--keep DIR]``
 
-The build is ``examples/builds/xiaomi-redmi8a-cn`` padded to the size: ``--apps`` more APKs (copies of its system
-APKs under ``system/app/AppN/`` and ``product/priv-app/PrivN/``; the build still passes), two 400 MB APKs (a stored 400 MB asset after the
-manifest, in ``product/app``), and zero-filled ``.so``/``.img`` padding files in ``system/lib64``,
-``vendor/lib64`` and ``product/media`` up to ``--size-gb``. It prints, each measured in a fresh process:
+The build is ``examples/builds/xiaomi-redmi8a-cn`` padded to the size: ``--apps`` more APKs (copies of its
+system APKs under ``system/app/AppN/`` and ``product/priv-app/PrivN/``; the build still passes), two 400 MB APKs
+(a stored 400 MB asset after the manifest, in ``product/app``), and zero-filled ``.so`` padding files in
+``system/lib64``, ``vendor/lib64`` and ``product/media`` up to ``--size-gb``. It prints, each in a fresh process:
 
 * ``load``: :func:`harness.sources.load_targets` (properties + every APK's manifest and signers);
 * ``romcheck``: ``python -m tools.romcheck BUILD --no-html`` end to end (pytest on the suites, records, matrix,
@@ -122,7 +122,8 @@ def main() -> int:
             secs, rss, rc = measure([sys.executable, "-m", "tools.romcheck", str(path), "--out",
                                      str(base / f"out-{name}"), "--no-html"])
             print(f"romcheck {name:4}: {secs:6.1f} s, peak RSS {rss:6.0f} MiB (exit {rc})")
-        print(f"peak RSS of this benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS of this benchmark process: {own:.0f} MiB")
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
