@@ -66,7 +66,8 @@ class PackageState:
     partition); ``installed``: installed for user 0; ``listed``: present in ``pm list packages
     --user 0``. Versions are the ACTIVE copy's; ``factory_*`` describe the factory copy of an updated
     system app. ``evidence`` holds the exact output lines that decided the fields; ``section`` the
-    package's full ``dumpsys package`` text (attached to reports).
+    package's full ``dumpsys package`` text (attached to reports). ``signer_digests``: SHA-256 (hex) of the
+    signer certificates when the source can read them (a ROM build's APK), else None (not known).
     """
 
     package: str
@@ -89,6 +90,7 @@ class PackageState:
     splits: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
     section: str = ""
+    signer_digests: tuple[str, ...] | None = None
 
     @property
     def enabled_state_name(self) -> str:
@@ -101,6 +103,7 @@ class PackageState:
         data.pop("section")
         data["splits"] = list(self.splits)
         data["evidence"] = list(self.evidence)
+        data["signer_digests"] = list(self.signer_digests) if self.signer_digests is not None else None
         return data
 
 
@@ -185,7 +188,12 @@ def split_sections(output: str, nonce: str) -> dict[str, tuple[str, int | None]]
     return sections
 
 
-def _state_from(pkg: str, dump: PackageDump, listed: bool, list_line: str | None) -> PackageState:
+def state_from_dump(pkg: str, dump: PackageDump, *, listed: bool, list_evidence: str) -> PackageState:
+    """The :class:`PackageState` of ``pkg`` from its parsed ``dumpsys package`` (install kind rules above).
+
+    ``listed`` says whether a package listing names it, ``list_evidence`` the evidence line about that listing
+    (``pm list packages --user 0: package:…`` on a device; a bugreport, which has no such listing, says so).
+    """
     code_path = dump.code_path
     if dump.updated_system:
         kind = "updated_system"
@@ -197,8 +205,6 @@ def _state_from(pkg: str, dump: PackageDump, listed: bool, list_line: str | None
         kind = "user"
     else:
         kind = None
-    evidence = tuple(dump.evidence) + ((f"pm list packages --user 0: {list_line}",) if list_line else
-                                       ("pm list packages --user 0: (not listed)",))
     return PackageState(
         package=pkg, known=dump.found, installed=dump.installed, listed=listed,
         version_name=dump.version_name, version_code=dump.version_code, code_path=code_path,
@@ -206,7 +212,8 @@ def _state_from(pkg: str, dump: PackageDump, listed: bool, list_line: str | None
         updated_system=dump.updated_system, factory_version_name=dump.factory_version_name,
         factory_version_code=dump.factory_version_code, factory_code_path=dump.factory_code_path,
         factory_partition=partition_of(dump.factory_code_path), enabled=dump.enabled,
-        enabled_state=dump.enabled_state, splits=tuple(dump.splits), evidence=evidence, section=dump.section,
+        enabled_state=dump.enabled_state, splits=tuple(dump.splits), evidence=(*dump.evidence, list_evidence),
+        section=dump.section,
     )
 
 
@@ -214,6 +221,11 @@ def cut_packages(sections: dict[str, tuple[str, int | None]], packages: Sequence
     """The packages whose ``dumpsys:<pkg>`` section holds a cut marker (:func:`harness.parsers.dumpsys_cut_marker`)."""
     return [pkg for pkg in packages
             if f"dumpsys:{pkg}" in sections and dumpsys_cut_marker(sections[f"dumpsys:{pkg}"][0]) is not None]
+
+def _state_from(pkg: str, dump: PackageDump, listed: bool, list_line: str | None) -> PackageState:
+    return state_from_dump(pkg, dump, listed=listed,
+                           list_evidence=f"pm list packages --user 0: {list_line}" if list_line
+                           else "pm list packages --user 0: (not listed)")
 
 
 def parse_inventory(output: str, packages: Sequence[str], nonce: str, *, serial: str = "",

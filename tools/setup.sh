@@ -2,6 +2,7 @@
 # Set up everything the harness needs on a fresh machine, from the project's own files; idempotent.
 #   - .venv with the pinned Python packages (pyproject.toml), reinstalled when pyproject.toml changes
 #   - the Allure report generator from npm and Debian's Chromium (tools/setup_report_toolchain.sh)
+#   - Debian's aapt, zipalign, apksigner, framework-res.apk for the ROM-build fixtures (tools/setup_android_tools.sh)
 # Usage: bash tools/setup.sh [--no-report-toolchain]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,4 +20,7 @@ if [ ! -f "$stamp" ]; then
 fi
 if [ "${1:-}" != "--no-report-toolchain" ] && [ -f tools/setup_report_toolchain.sh ]; then
   bash tools/setup_report_toolchain.sh
+fi
+if [ -f tools/setup_android_tools.sh ]; then
+  bash tools/setup_android_tools.sh
 fi

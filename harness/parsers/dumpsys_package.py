@@ -260,14 +260,17 @@ def _version_name(block: _Block | None) -> str | None:
 
 
 def _flag_names(value: str | None) -> list[str]:
-    """``[ SYSTEM HAS_CODE ]`` → names; ``0x8be45`` / ``572997`` → decoded names; None → []."""
+    """``[ SYSTEM HAS_CODE ]`` → names; ``0x8be45`` / ``572997`` → decoded names (only the first token: Android
+    2.3 goes on with ``installStatus=1 enabled=0`` on the same line); None → []."""
     if value is None:
         return []
     v = value.strip()
     if v.startswith("["):
         return v.strip("[] ").split()
+    # Android 2.3 prints more on the same line: "pkgFlags=0x1 installStatus=1 enabled=0" (corpus bugreport 2.3)
+    first = v.split()[0] if v else v
     try:
-        mask = int(v, 16) if v.lower().startswith("0x") else int(v)
+        mask = int(first, 16) if first.lower().startswith("0x") else int(first)
     except ValueError:
         return v.split()
     return [name for bit, name in sorted(APPLICATION_FLAGS.items()) if mask & bit]

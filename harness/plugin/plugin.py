@@ -40,7 +40,7 @@ from harness.plugin.session import (
 )
 from harness.reporting.allure_results import annotate
 from harness.reporting.gate import EXIT_INFRASTRUCTURE, EXIT_NO_CHECKS, EXIT_USAGE, evaluate_gate, summary_lines
-from harness.reporting.records import Record, RecordWriter, RunHeader
+from harness.reporting.records import Record, RecordWriter, RunHeader, observed_state
 
 CONTEXT_KEY = pytest.StashKey[RunContext]()
 WRITER_KEY = pytest.StashKey[RecordWriter]()
@@ -344,6 +344,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
         tag = verdict.tags
         data.update(category=category_name(verdict.category), expected=verdict.expected,
                     found=verdict.found, reason=tag + verdict.reason)
+    state = getattr(item, "funcargs", {}).get("package_state") if call.when == "call" else None
+    if state is not None:  # what the check looked at, for tools.release diff (records carry it as "observed")
+        data["observed"] = observed_state(state)
     if call.when == "teardown":
         data.update(job_record_fields(item))
     if call.excinfo is not None and kind != "skipped":
@@ -392,7 +395,7 @@ def _merge(phases: list[dict]) -> dict | None:
             reason = p["reason"]
     if outcome == "failed" and category is None:
         category = next((p.get("category") for p in phases if p.get("category")), None)
-    work = {k: p[k] for p in phases for k in ("device_s", "recovered_after_s") if k in p}
+    work = {k: p[k] for p in phases for k in ("device_s", "recovered_after_s", "observed") if k in p}
     return {**meta, "outcome": outcome, "category": category, "reason": reason[:500],
             "expected": expected, "found": found, **work}
 

@@ -285,6 +285,9 @@ def discover_offline(sources: Sequence[tuple[str, str]], *, profiles: ProfileSet
             cases.append(DeviceCase(serial=safe_id(f"{kind}:{Path(path).name}"), server=kind, problem=exc))
             continue
         for target in targets:
+            if target.problem is not None:  # one unreadable build of a folder of builds: broken row of its own
+                cases.append(DeviceCase(serial=target.serial, server=target.host, problem=target.problem))
+                continue
             device = OfflineDevice(target, region_override=region_override, operator_override=operator_override)
             case = DeviceCase(serial=target.serial, server=target.host, device=device)  # type: ignore[arg-type]
             case.facts = device.facts()

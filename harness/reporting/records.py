@@ -94,6 +94,9 @@ class Record(BaseModel):
             identity that stays the same across runs, unlike a network device's adb serial ``host:port``.
         build: ``ro.build.version.incremental`` (the ROM build), or None.
         operator: the device's mobile operator (MCC-MNC, ``460-11``), or None when unknown.
+        observed: for an app check, the package state the check looked at (:func:`observed_state`: installed,
+            versions, install kind, partition, code path, enabled, factory copy, signer digests), or None. Lets
+            ``tools.release diff`` compare two runs without re-reading the devices.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore", protected_namespaces=())
@@ -123,6 +126,7 @@ class Record(BaseModel):
     device_serial: str | None = None
     build: str | None = None
     operator: str | None = None
+    observed: dict[str, Any] | None = None
 
     @property
     def column(self) -> str:
@@ -130,6 +134,21 @@ class Record(BaseModel):
         if self.package is None or self.check in DEVICE_CHECKS:
             return "device"
         return self.app or self.package
+
+
+OBSERVED_FIELDS: tuple[str, ...] = (
+    "installed", "version_name", "version_code", "install_kind", "partition", "code_path", "enabled",
+    "updated_system", "factory_version_name", "factory_version_code", "factory_partition", "signer_digests")
+"""The fields of a package state a record keeps as ``observed``."""
+
+
+def observed_state(state: Any) -> dict[str, Any]:
+    """The :data:`OBSERVED_FIELDS` of a :class:`harness.inventory.PackageState` as JSON-ready values."""
+    out: dict[str, Any] = {}
+    for name in OBSERVED_FIELDS:
+        value = getattr(state, name, None)
+        out[name] = list(value) if isinstance(value, tuple) else value
+    return out
 
 
 class ExpectedCheck(BaseModel):

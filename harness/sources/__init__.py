@@ -45,6 +45,8 @@ class Target:
             giving the state of a requested package (``None`` when the source has nothing: not installed).
         source: the file or directory read (for messages).
         evidence: per package, text to attach when a check fails (e.g. the APK path and manifest values).
+        problem: set when this one target could not be read while its siblings could (one region's build of a
+            folder of builds): the row is reported broken with this error, the others are judged.
     """
 
     serial: str
@@ -53,6 +55,7 @@ class Target:
     packages: Mapping[str, PackageState] | Callable[[str], PackageState | None]
     source: str
     evidence: Mapping[str, str] = field(default_factory=dict)
+    problem: SourceError | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,284 @@
+"""Source kind ``bugreport``: judge a phone from its bugreport (``--bugreport PATH``), no phone needed.
+
+Input: an ``adb bugreport`` zip (Android 7+) or a plain-text bugreport (older ``adb bugreport > file.txt``).
+In a zip the main text is the member named by ``main_entry.txt`` (dumpstate writes it), else the one
+``bugreport-*.txt`` / ``dumpstate-*.txt`` / ``dumpState_*.log`` member — the lookup order of the Mobile
+Verification Toolkit (``mvt-project/mvt``: ``mvt/android/modules/bugreport/base.py`` ``_get_dumpstate_file``).
+The text is streamed line by line (CRLF and lone CR read as line ends); only the two sections below are kept.
+
+Sections, as AOSP dumpstate writes them (``frameworks/native/cmds/dumpstate``, ``cmds/dumpsys``; tags
+``android-7.0.0_r1`` … ``android-15.0.0_r1``):
+
+* **System properties** — the ``getprop`` output. Header ``------ SYSTEM PROPERTIES ------`` up to Android 7
+  (``print_properties()``; corpus Android 2.3 file), ``------ SYSTEM PROPERTIES (getprop) ------`` from Android 8
+  (``RunCommand``; corpus Android 8.1 file). It ends with ``------ 0.045s was the duration of 'SYSTEM
+  PROPERTIES' ------`` — except on Android 10, whose ``DurationReporter`` printed that line only for sections
+  that took 0.5 s or more, so there the next section's header and content follow directly; and on Android 2.3
+  the dumpsys separator follows. dumpstate runs some commands concurrently, so other sections' ``------ … ------``
+  and ``*** …`` lines can land inside the property list (seen in public parsers' fixtures): those are skipped;
+  the section ends at its own duration line or at the first line that is neither a property (``[key]: [value]``
+  or the continuation of a multi-line value) nor such a stray line.
+* **Package service** — ``DUMP OF SERVICE package:`` (after a line of 79 ``-``; the same on every version, inside
+  the ``DUMPSYS`` section), the full ``dumpsys package`` output, closed from Android 8 (API 26) by
+  ``--------- 0.373s was the duration of dumpsys package, ending at: …``. Older reports end it at the next
+  separator, dumpstate section or the end of the file. Only the ``Packages:`` and ``Hidden system packages:``
+  lists are kept; :func:`harness.parsers.parse_dumpsys_package` reads them, exactly as for a live phone.
+
+A missing section, a property list that is cut or empty, a package dump without its ``Packages:`` list, one that
+timed out (``*** SERVICE 'package' DUMP TIMEOUT``) or that has no closing line on Android 8+: a
+:class:`~harness.errors.SourceError` naming the file, the zip member, the line and the section — the bugreport is
+*broken*, never passed.
+
+Corpus: ``/work/shared/corpus/bugreports/`` (Android 2.3 CRLF without a fingerprint header line; Android 8.1 from
+an OEM phone; the MVT Android 10 fixture without a properties section).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.errors import ParseError, SourceError
+from harness.inventory import PackageState, state_from_dump
+from harness.parsers import parse_dumpsys_package, parse_getprop
+from harness.sources import Target
+
+HOST = "bugreport"
+"""What stands where a farm host stands, for a bugreport row."""
+
+MAIN_PATTERNS = ("bugreport-*.txt", "dumpstate-*.txt", "dumpState_*.log", "bugreport*.txt")
+"""Names of the main dumpstate text in a bugreport zip without ``main_entry.txt`` (first match wins)."""
+
+PROPS_SECTION = "SYSTEM PROPERTIES"
+PACKAGE_SECTION = "DUMP OF SERVICE package:"
+
+_PROPS_HEADER = re.compile(r"^------ SYSTEM PROPERTIES(?: \([^)]*getprop[^)]*\))? ------$")
+_PROPS_END = re.compile(r"^------ [0-9.]+s was the duration of 'SYSTEM PROPERTIES' ------$")
+_STRAY = re.compile(r"^(?:------ .* ------|\*\*\* .*)$")
+_PROP_LINE = re.compile(r"^\[[^\[\]\n]+\]: \[")
+_PKG_FOOTER = re.compile(r"^-{9} [0-9.]+s was the duration of dumpsys package\b")
+_SEPARATOR = re.compile(r"^-{70,}$")
+_SECTION = re.compile(r"^------ .* ------$")
+_TIMEOUT = re.compile(r"^\*\*\* SERVICE 'package' DUMP TIMEOUT")
+_FINGERPRINT = re.compile(r"^Build fingerprint: '(?P<fp>[^']*)'")
+_KEEP = ("Packages", "Hidden system packages")
+
+
+@dataclass
+class Sections:
+    """What was read from a bugreport's text.
+
+    Attributes:
+        props_text: the property lines (``[key]: [value]``), stray lines removed; None if no section.
+        props_line: 1-based line of the properties header.
+        props_closed: the section ended at its own duration line.
+        package_text: header lines and the ``Packages:`` / ``Hidden system packages:`` lists of the package
+            dump; None if no ``DUMP OF SERVICE package:``.
+        package_line: 1-based line of ``DUMP OF SERVICE package:``.
+        package_end: how the package dump ended: ``footer``, ``separator``, ``section``, ``eof``.
+        package_timeout: line of a ``*** SERVICE 'package' DUMP TIMEOUT`` message, or None.
+        header_fingerprint: the ``Build fingerprint: '…'`` header line's value, or None (Android 2.3 has none).
+        lines: lines read.
+    """
+
+    props_text: str | None = None
+    props_line: int | None = None
+    props_closed: bool = False
+    package_text: str | None = None
+    package_line: int | None = None
+    package_end: str | None = None
+    package_timeout: int | None = None
+    header_fingerprint: str | None = None
+    lines: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def read_sections(lines: Iterator[str]) -> Sections:
+    """Stream a bugreport's lines (no line ends) and keep the properties and the package dump (module docstring).
+
+    Pure: no file access; :func:`load` feeds it. Never raises; :func:`check_sections` judges what was found.
+    """
+    out = Sections()
+    state = "scan"
+    props: list[str] = []
+    in_value = False
+    pkg: list[str] = []
+    keep = False
+    for number, line in enumerate(lines, start=1):
+        out.lines = number
+        if state == "props":
+            if in_value:
+                props.append(line)
+                in_value = not line.endswith("]")
+                continue
+            if _PROPS_END.match(line):
+                out.props_closed, state = True, "scan"
+                continue
+            if _PROP_LINE.match(line):
+                props.append(line)
+                in_value = not line.endswith("]")
+                continue
+            if not line.strip() or _STRAY.match(line):
+                continue
+            state = "scan"  # the first line of some other section's content: the property list is over
+        if state == "package":
+            if _PKG_FOOTER.match(line):
+                out.package_end, state = "footer", "scan"
+                continue
+            if _SEPARATOR.match(line) or _SECTION.match(line) or line.startswith("DUMP OF SERVICE "):
+                out.package_end, state = ("section" if _SECTION.match(line) else "separator"), "scan"
+            else:
+                if _TIMEOUT.match(line) and out.package_timeout is None:
+                    out.package_timeout = number
+                if line and not line[0].isspace():
+                    keep = line.endswith(":") and line[:-1] in _KEEP
+                    pkg.append(line)
+                elif keep:
+                    pkg.append(line)
+                continue
+        if state == "scan":
+            if out.header_fingerprint is None and out.props_text is None and (m := _FINGERPRINT.match(line)):
+                out.header_fingerprint = m.group("fp")
+            elif out.props_text is None and _PROPS_HEADER.match(line):
+                state, out.props_line, props, in_value = "props", number, [], False
+                out.props_text = ""
+            elif out.package_text is None and line == PACKAGE_SECTION:
+                state, out.package_line, pkg, keep = "package", number, [], False
+                out.package_text = ""
+        if state != "props" and out.props_line is not None and not out.props_text:
+            out.props_text = "\n".join(props)
+    if state == "props" or (out.props_line is not None and not out.props_text):
+        out.props_text = "\n".join(props)
+    if out.package_line is not None:
+        out.package_text = "\n".join(pkg)
+        if state == "package":
+            out.package_end = "eof"
+    return out
+
+
+def check_sections(sec: Sections, *, path: str, member: str | None) -> tuple[dict[str, str], int]:
+    """The properties and API level of a bugreport whose sections are complete.
+
+    Raises:
+        SourceError: a section is missing, cut or empty (names file, member, line and the section).
+    """
+    remedy = "take a full bugreport (adb bugreport) and give the zip or its main text file"
+    if sec.props_line is None:
+        raise SourceError(f"no {PROPS_SECTION} section (dumpstate writes '------ SYSTEM PROPERTIES (getprop) "
+                          "------'; Android 7 and older '------ SYSTEM PROPERTIES ------'): cannot tell the model, "
+                          "build or region", path=path, member=member, remedy=remedy)
+    try:
+        props = parse_getprop(sec.props_text or "")
+    except ParseError as exc:
+        raise SourceError(f"{PROPS_SECTION} section unreadable: {exc.detail}", path=path, member=member,
+                          line=sec.props_line, remedy=remedy) from None
+    sdk_raw = (props.get("ro.build.version.sdk") or "").strip()
+    if not sdk_raw.isdigit() or int(sdk_raw) == 0:
+        raise SourceError(f"{PROPS_SECTION} section has no usable ro.build.version.sdk ({sdk_raw!r})", path=path,
+                          member=member, line=sec.props_line, remedy=remedy)
+    sdk = int(sdk_raw)
+    if sec.package_line is None:
+        raise SourceError(f"no '{PACKAGE_SECTION}' section (the dumpsys package output): cannot tell which apps "
+                          "are installed", path=path, member=member, remedy=remedy)
+    if sec.package_timeout is not None:
+        raise SourceError("the package service dump timed out (*** SERVICE 'package' DUMP TIMEOUT): its package "
+                          "list may be incomplete", path=path, member=member, line=sec.package_timeout, remedy=remedy)
+    if "Packages:" not in (sec.package_text or "").split("\n"):
+        raise SourceError(f"the '{PACKAGE_SECTION}' section has no 'Packages:' list (dumpsys package failed or was "
+                          "cut)", path=path, member=member, line=sec.package_line, remedy=remedy)
+    if sec.package_end == "eof" and sdk >= 26:
+        raise SourceError(f"the '{PACKAGE_SECTION}' section is cut short: the file ends before dumpsys's closing "
+                          "'--------- …was the duration of dumpsys package' line (written since Android 8)",
+                          path=path, member=member, line=sec.package_line, remedy=remedy)
+    return props, sdk
+
+
+@contextmanager
+def _main_text(path: Path) -> Iterator[tuple[io.TextIOBase, str | None]]:
+    """The main dumpstate text of a bugreport zip or text file, as a text stream, and its zip member name."""
+    if zipfile.is_zipfile(path):
+        try:
+            zf = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise SourceError(f"corrupt zip: {exc}", path=str(path),
+                              remedy="give the intact bugreport zip from adb bugreport") from None
+        with zf:
+            names = [n for n in zf.namelist() if not n.endswith("/")]
+            member: str | None = None
+            if "main_entry.txt" in names:
+                member = zf.read("main_entry.txt").decode("utf-8", errors="replace").strip()
+                if member not in names:
+                    raise SourceError(f"main_entry.txt names {member!r}, which is not in the zip", path=str(path),
+                                      member="main_entry.txt", remedy="the bugreport zip is incomplete")
+            else:
+                top = [n for n in names if "/" not in n]
+                for pattern in MAIN_PATTERNS:
+                    hits = sorted(fnmatch.filter(top, pattern))
+                    if hits:
+                        member = hits[0]
+                        break
+            if member is None:
+                raise SourceError("no dumpstate text in the zip (no main_entry.txt, no bugreport-*.txt)",
+                                  path=str(path), remedy="give the zip adb bugreport wrote, or its main .txt")
+            try:
+                with zf.open(member) as raw:
+                    yield io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None), member
+            except zipfile.BadZipFile as exc:
+                raise SourceError(f"cannot read member: {exc}", path=str(path), member=member,
+                                  remedy="the zip is damaged: copy the bugreport again") from None
+        return
+    with open(path, "rb") as raw:
+        head = raw.read(4096)
+        if b"\x00" in head:
+            raise SourceError("binary data: neither a bugreport zip nor a bugreport text", path=str(path),
+                              remedy="give the zip adb bugreport wrote, or its main .txt")
+        raw.seek(0)
+        yield io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None), None
+
+
+def _lines(text: io.TextIOBase) -> Iterator[str]:
+    for line in text:
+        yield line.rstrip("\n")
+
+
+def load(path: Path) -> list[Target]:
+    """The one target of a bugreport: its properties and, per package, the state ``dumpsys package`` gave.
+
+    Raises:
+        SourceError: unreadable zip or text, or a section missing or cut (see :func:`check_sections`).
+    """
+    with _main_text(path) as (text, member):
+        try:
+            sec = read_sections(_lines(text))
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise SourceError(f"cannot read: {exc}", path=str(path), member=member,
+                              remedy="the file is damaged: copy the bugreport again") from None
+    props, sdk = check_sections(sec, path=str(path), member=member)
+    if not props.get("ro.build.fingerprint") and sec.header_fingerprint:
+        props["ro.build.fingerprint"] = sec.header_fingerprint
+    where = f"{path.name}{'!' + member if member else ''}"
+    package_text = sec.package_text or ""
+    note = ("" if sec.package_end != "eof" else
+            f"{where}: the file ends inside the package dump (Android {props.get('ro.build.version.release')} "
+            "writes no closing line): a package after the cut would look absent")
+    listing = ("bugreport: no 'pm list packages' output; 'listed' follows 'installed' for user 0 "
+               f"(dumpsys package at {where}:{sec.package_line})")
+
+    def lookup(pkg: str) -> PackageState:
+        try:
+            dump = parse_dumpsys_package(package_text, pkg, user=0, sdk=sdk)
+        except ParseError as exc:
+            raise exc.with_context(command=f"{PACKAGE_SECTION} ({where}:{sec.package_line})") from None
+        state = state_from_dump(pkg, dump, listed=dump.installed, list_evidence=listing)
+        if note and not dump.found:
+            return PackageState(**{**state.__dict__, "evidence": (*state.evidence, note)})
+        return state
+
+    serial = re.sub(r"[^A-Za-z0-9._:@/+#-]", "_", f"bugreport:{path.name}")[:200]
+    return [Target(serial=serial, host=HOST, props=props, packages=lookup, source=str(path))]

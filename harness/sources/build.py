@@ -1,0 +1,222 @@
+"""Source kind ``build``: judge a ROM build before any phone is flashed (``--build PATH``).
+
+``PATH`` is one of:
+
+* an AOSP ``target_files`` zip (``SYSTEM/``, ``VENDOR/``, ``PRODUCT/``, ``SYSTEM_EXT/``, ``ODM/`` … trees);
+* a directory of unpacked partitions (``system/``, ``vendor/``, ``product/``, ``cust/`` …), see
+  :mod:`harness.sources.tree`;
+* a directory holding several such builds — one per region, as MIUI ships China, Global, India … ROMs of one
+  release: each becomes its own row, ``build:<dir>#<REGION>``.
+
+Facts: the properties of every partition's ``build.prop`` resolved as init does at boot
+(:mod:`harness.sources.buildprop`), then the phone's own rules (:class:`harness.facts.DeviceFacts`,
+:mod:`harness.region`) — a build and a phone of that build get the same model, fingerprint and region.
+
+Package states: every ``*.apk`` (base APKs; splits are listed with their base) in the folders PackageManager
+scans on each partition — ``<partition>/app`` (system app), ``<partition>/priv-app`` (privileged system app) for
+``/system``, ``/system_ext``, ``/product``, ``/vendor``, ``/odm``, ``/oem`` (and their in-system copies
+``/system/product`` … on builds without that partition) — and in the removable-preload folders of
+:data:`harness.inventory.DATA_APP_DIRS` (MIUI ``/system/data-app``, ``/product/data-app``, ``/cust/app`` …). Each
+becomes the :class:`~harness.inventory.PackageState` a phone would report after first boot: installed and
+listed for user 0, install kind ``system`` (app, priv-app) or ``removable_preload`` (data-app folders),
+partition and code path by the same rules as on a phone (``partition_of``), versions from the manifest, enabled
+unless the manifest says ``<application android:enabled="false">``, signer digests from
+:func:`harness.sources.signer.signer_digests`. A package found in several places: the system copy with the
+highest ``versionCode`` is the one PackageManager keeps (then a removable copy); every place is in the evidence.
+
+Any APK in those folders that cannot be read makes the whole build *broken* (a
+:class:`~harness.errors.SourceError` naming the build, the APK and the reason): an unreadable APK could be a
+required or a forbidden app, so no verdict about presence would be sound.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import SourceError
+from harness.inventory import DATA_APP_DIRS, PackageState, partition_of
+from harness.region import resolve_region
+from harness.sources import Target
+from harness.sources.apk import ApkInfo, read_apk
+from harness.sources.buildprop import ResolvedProps, resolve
+from harness.sources.tree import BuildTree, is_build_dir, open_build
+
+HOST = "rom-build"
+"""What stands where a farm host stands, for a build row."""
+
+_MOUNTS = ("/system", "/system_ext", "/product", "/vendor", "/odm", "/oem",
+           "/system/product", "/system/system_ext", "/system/vendor", "/vendor/odm")
+_MAX_DEPTH = 3  # <root>/X.apk, <root>/Dir/Dir.apk, <root>/customized/Dir/x.apk (MIUI cust)
+
+
+@dataclass(frozen=True)
+class ScanRoot:
+    """A folder PackageManager (or MIUI's preinstaller) installs APKs from: device path prefix ending in ``/``,
+    install kind and whether its apps are privileged."""
+
+    prefix: str
+    install_kind: str
+    privileged: bool = False
+
+
+SCAN_ROOTS: tuple[ScanRoot, ...] = (
+    *(ScanRoot(d, "removable_preload") for d in DATA_APP_DIRS),
+    *(ScanRoot(f"{m}/priv-app/", "system", True) for m in _MOUNTS),
+    *(ScanRoot(f"{m}/app/", "system") for m in _MOUNTS),
+)
+"""Every folder an APK of the build is taken from (longest prefixes first is not needed: they do not nest)."""
+
+
+def scan_root(device_path: str) -> ScanRoot | None:
+    """The :class:`ScanRoot` an APK at ``device_path`` is installed from, or None (not a preinstalled app)."""
+    for root in SCAN_ROOTS:
+        if device_path.startswith(root.prefix):
+            depth = device_path[len(root.prefix):].count("/") + 1
+            return root if depth <= _MAX_DEPTH else None
+    return None
+
+
+@dataclass(frozen=True)
+class FoundApk:
+    """One base APK of the build: where it is and what it says."""
+
+    device_path: str
+    member: str
+    root: ScanRoot
+    info: ApkInfo
+
+    @property
+    def code_path(self) -> str:
+        """``codePath`` as ``dumpsys package`` prints it: the APK's folder for ``<root>/<Dir>/<file>.apk``
+        (Android 5+ layout), the APK itself for a file directly in the root (Android 4.4 layout)."""
+        rest = self.device_path[len(self.root.prefix):]
+        return self.device_path.rsplit("/", 1)[0] if "/" in rest else self.device_path
+
+
+def scan_apks(tree: BuildTree) -> tuple[dict[str, list[FoundApk]], dict[str, list[str]]]:
+    """Read every APK of the scan roots: ``({package: [copies]}, {code path: [split names]})``.
+
+    Raises:
+        SourceError: an APK cannot be read (see :func:`harness.sources.apk.read_apk`).
+    """
+    found: dict[str, list[FoundApk]] = {}
+    splits: dict[str, list[str]] = {}
+    for device_path, member in sorted(tree.members()):
+        if not device_path.lower().endswith(".apk"):
+            continue
+        root = scan_root(device_path)
+        if root is None:
+            continue
+        with tree.open(member) as fh:
+            info = read_apk(fh, source=tree.source, member=member)
+        apk = FoundApk(device_path, member, root, info)
+        if info.split:
+            splits.setdefault(apk.code_path, []).append(info.split)
+            continue
+        found.setdefault(info.package, []).append(apk)
+    return found, splits
+
+
+def _chosen(copies: list[FoundApk]) -> FoundApk:
+    system = [c for c in copies if c.root.install_kind == "system"]
+    pool = system or copies
+    return max(pool, key=lambda c: (c.info.version_code or 0, -pool.index(c)))
+
+
+def package_state(copies: list[FoundApk], splits: dict[str, list[str]], source: str) -> PackageState:
+    """The :class:`PackageState` a phone of this build reports for the package of ``copies`` (module docstring)."""
+    apk = _chosen(copies)
+    info = apk.info
+    kind = apk.root.install_kind
+    code_path = apk.code_path
+    partition = partition_of(code_path)
+    folder = apk.root.prefix.rstrip("/")
+    what = "removable preload" if kind == "removable_preload" else (
+        "privileged system app" if apk.root.privileged else "system app")
+    evidence = [f"{apk.member}: package={info.package} versionName={info.version_name} "
+                f"versionCode={info.version_code}",
+                f"folder {folder}: {what}, partition {partition}, codePath {code_path}"]
+    if not info.enabled:
+        evidence.append('AndroidManifest.xml: <application android:enabled="false">: ships disabled')
+    evidence.append("signer SHA-256: " + (", ".join(info.signer_digests) if info.signer_digests else
+                                          "not known (no v1 signature block; the v2/v3 reader is not wired yet)"))
+    for other in copies:
+        if other is not apk:
+            evidence.append(f"also at {other.member}: versionName={other.info.version_name} "
+                            f"versionCode={other.info.version_code} (not the copy PackageManager keeps)")
+    section = "\n".join([f"ROM build {source}", *evidence, "", info.manifest])
+    return PackageState(
+        package=info.package, known=True, installed=True, listed=True, version_name=info.version_name,
+        version_code=info.version_code, code_path=code_path, partition=partition, install_kind=kind,
+        system=kind == "system", enabled=info.enabled, enabled_state=0 if info.enabled else None,
+        splits=tuple(["base", *splits.get(code_path, [])]) if splits.get(code_path) else (),
+        evidence=tuple(evidence), section=section, signer_digests=info.signer_digests)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._:@/+#-]", "_", text)[:200] or "_"
+
+
+def build_target(path: Path, *, serial: str | None = None) -> tuple[Target, ResolvedProps]:
+    """One build → its :class:`Target` (and the resolved properties, for tools that show where values came from).
+
+    Raises:
+        SourceError: corrupt zip, no ``build.prop``, an unreadable APK (names file, member, line).
+    """
+    tree = open_build(path)
+    try:
+        resolved = resolve(tree.read_text, source=str(path))
+        found, splits = scan_apks(tree)
+    finally:
+        tree.close()  # type: ignore[attr-defined]
+    source = str(path)
+    states = {pkg: package_state(copies, splits, source) for pkg, copies in found.items()}
+    scanned = "the app, priv-app and data-app folders of its partitions (and /cust/app)"
+    props_note = "properties from " + ", ".join(resolved.files)
+
+    def lookup(pkg: str) -> PackageState:
+        if pkg in states:
+            return states[pkg]
+        line = f"{source}: no APK of {pkg} in {scanned}"
+        return PackageState(package=pkg, known=False, installed=False, listed=False, evidence=(line,),
+                            section=f"ROM build {source}\n{line}\n{props_note}\n" + "\n".join(resolved.notes))
+
+    target = Target(serial=serial or _safe(f"build:{path.name}"), host=HOST, props=dict(resolved.props),
+                    packages=lookup, source=source,
+                    evidence={pkg: st.section for pkg, st in states.items()})
+    return target, resolved
+
+
+def load(path: Path) -> list[Target]:
+    """The targets of ``--build PATH``: one per build (several for a folder of region builds).
+
+    Raises:
+        SourceError: the path is not a build nor a folder of builds, or a build cannot be read.
+    """
+    if path.is_file() or is_build_dir(path):
+        return [build_target(path)[0]]
+    children = sorted(c for c in path.iterdir()
+                      if (c.is_file() and c.suffix.lower() == ".zip") or is_build_dir(c))
+    if not children:
+        raise SourceError("neither a build nor a folder of builds (no system/ or SYSTEM/ folder, no .zip)",
+                          path=str(path), remedy="give a target_files zip, a directory of unpacked partitions, "
+                                                 "or a folder holding one of those per region")
+    built: list[tuple[Path, Target | None, SourceError | None]] = []
+    for child in children:
+        try:
+            built.append((child, build_target(child)[0], None))
+        except SourceError as exc:  # one unreadable region build is its own broken row, not the others' problem
+            built.append((child, None, exc))
+    regions = [resolve_region(t.props).region if t else None for _, t, _ in built]
+    named: list[Target] = []
+    for (child, target, problem), region in zip(built, regions, strict=True):
+        tag = region if region and regions.count(region) == 1 else child.stem
+        serial = _safe(f"build:{path.name}#{tag}")
+        if target is None:
+            named.append(Target(serial=serial, host=HOST, props={}, packages={}, source=str(child), problem=problem))
+        else:
+            named.append(Target(serial=serial, host=HOST, props=target.props, packages=target.packages,
+                                source=target.source, evidence=target.evidence))
+    return named

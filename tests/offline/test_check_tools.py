@@ -1,0 +1,87 @@
+"""tools.romcheck and tools.bugreportcheck end to end: pytest on suites/, records, matrix, gate exit code.
+
+Each run is a real subprocess run of the suites (as tools/job.py does for devices), without the Allure HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.reporting.records import read_runs
+from tests.offline.conftest import ROOT, TEST_PROFILES
+from tools import bugreportcheck, romcheck
+
+EXAMPLES = ROOT / "examples"
+CORPUS = ROOT / "tests" / "fixtures" / "corpus" / "bugreports"
+
+
+def _records(out: Path):
+    (run,) = read_runs(out / "records.jsonl")
+    return run
+
+
+def _failed(run) -> set[tuple[str, str | None, str]]:
+    return {(r.serial, r.app, r.check) for r in run.records if r.outcome == "failed"}
+
+
+def test_a_good_build_ships_as_zip_and_as_tree(builds, tmp_path):
+    rc = romcheck.main([str(builds["good"]), str(builds["good-target_files.zip"]), "--out", str(tmp_path),
+                        "--no-html"])
+    assert rc == 0
+    run = _records(tmp_path)
+    assert {d["serial"] for d in run.header.devices} == {"build:good", "build:good-target_files.zip"}
+    launch = [r for r in run.records if r.check == "launch"]
+    assert launch and all(r.outcome == "skipped" and "needs a live device" in r.reason for r in launch)
+    matrix = json.loads((tmp_path / "compliance.json").read_text())
+    assert matrix["status"] == "passed" and all(d["fingerprint"] for d in matrix["devices"])
+
+
+def test_each_failing_build_fails_its_check(builds, tmp_path):
+    names = ["missing-app", "wrong-version", "wrong-kind", "wrong-partition", "disabled", "region-ru",
+             "region-builds"]
+    rc = romcheck.main([*(str(builds[n]) for n in names), "--profiles", str(TEST_PROFILES), "--out", str(tmp_path),
+                        "--no-html"])
+    assert rc == 1
+    failed = _failed(_records(tmp_path))
+    assert failed == {
+        ("build:missing-app", "Word", "presence"),
+        ("build:wrong-version", "Excel", "version"),
+        ("build:wrong-kind", "Skype", "install_kind"),
+        ("build:wrong-partition", "Word", "install_kind"),
+        ("build:disabled", "Word", "enabled"),
+        ("build:region-ru", None, "region"),
+        ("build:region-ru", "Skype", "app_region"),  # RU is not agreed: Skype must be absent there
+        ("build:region-builds#IN", "Skype", "app_region"),  # Skype is agreed for CN only
+    }
+
+
+def test_unreadable_builds_are_broken_never_passed(builds, tmp_path):
+    rc = romcheck.main([str(builds["broken-zip.zip"]), str(builds["bad-manifest"]), str(builds["good"]),
+                        "--out", str(tmp_path), "--no-html"])
+    assert rc == 10
+    run = _records(tmp_path)
+    broken = {r.serial: r.reason for r in run.records if r.outcome == "broken"}
+    assert "corrupt zip" in broken["build:broken-zip.zip"]
+    assert "bad-manifest!system/app/Outlook/Outlook.apk: unparsable AndroidManifest.xml" in broken[
+        "build:bad-manifest"]
+    assert not any(r.outcome == "passed" and r.serial != "build:good" for r in run.records)
+
+
+def test_bugreports_same_verdicts_as_the_phones(tmp_path):
+    rc = bugreportcheck.main([str(EXAMPLES / "bugreports" / "bugreport-mi5-cn.txt"),
+                              str(EXAMPLES / "bugreports" / "bugreport-redmi8a-cn.txt"),
+                              str(CORPUS / "bugreport_10_mvt-fixture-samsung.txt"), "--out", str(tmp_path),
+                              "--no-html"])
+    assert rc == 1
+    run = _records(tmp_path)
+    assert _failed(run) == {("bugreport:bugreport-redmi8a-cn.txt", "Outlook", "presence")}  # not installed for user 0
+    broken = [r for r in run.records if r.outcome == "broken"]
+    assert len(broken) == 1 and "no SYSTEM PROPERTIES section" in broken[0].reason
+    mi5 = [r for r in run.records if r.serial == "bugreport:bugreport-mi5-cn.txt"]
+    assert mi5 and {r.outcome for r in mi5} <= {"passed", "skipped"}
+
+
+def test_usage_errors_exit_4(tmp_path, capsys):
+    assert romcheck.main([str(tmp_path / "nope"), "--out", str(tmp_path)]) == 4
+    assert "no such file" in capsys.readouterr().err

@@ -1,0 +1,70 @@
+"""tools.release diff over two builds and over two runs' records: what changed, text and JSON, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+from tests.offline.conftest import TEST_PROFILES
+from tools import release, romcheck
+
+
+def _diff(old, new, tmp_path, *extra):
+    out = tmp_path / "diff.json"
+    rc = release.main(["diff", str(old), str(new), "--json", str(out), *extra])
+    return rc, json.loads(out.read_text())
+
+
+def _changes(data):
+    return {(a["app"], c["what"], c.get("direction")) for r in data["rows"] for a in r["apps"] for c in a["changes"]}
+
+
+def test_builds_version_up_down_kind_partition(builds, tmp_path, capsys):
+    rc, data = _diff(builds["good"], builds["next-release"], tmp_path)
+    assert rc == 1 and data["schema_version"] == 1 and data["summary"]["rows_changed"] == 1
+    assert _changes(data) == {("Skype", "version", "up")}
+    text = capsys.readouterr().out
+    assert "Skype (com.skype.raider): version up 7.06.0.582 (67000582) → 7.07.0.611 (67000611)" in text
+    assert "build V12.5.3.0.QCPCNXM → V12.5.4.0.QCPCNXM" in text
+    rc, data = _diff(builds["good"], builds["wrong-version"], tmp_path)
+    assert _changes(data) == {("Excel", "version", "down")}
+    (app,) = data["rows"][0]["apps"]
+    assert app["verdicts"] == [{"check": "version", "old": "passed", "new": "failed", "direction": "worse"}]
+    _, data = _diff(builds["good"], builds["wrong-partition"], tmp_path)
+    assert ("Word", "partition", None) in _changes(data)
+    _, data = _diff(builds["good"], builds["wrong-kind"], tmp_path)
+    assert ("Skype", "install_kind", None) in _changes(data)
+
+
+def test_same_build_twice_is_no_difference(builds, tmp_path):
+    rc, data = _diff(builds["good"], builds["good-target_files.zip"], tmp_path)
+    assert rc == 0 and data["summary"]["rows_changed"] == 0 and data["rows"][0]["status"] == "same"
+
+
+def test_region_rows_added(builds, tmp_path):
+    _, data = _diff(builds["good"], builds["region-builds"], tmp_path, "--profiles", str(TEST_PROFILES))
+    assert {(r["region"], r["status"]) for r in data["rows"]} == {("CN", "same"), ("IN", "added")}
+
+
+def test_records_of_two_runs(builds, tmp_path):
+    for name in ("good", "missing-app"):
+        assert romcheck.main([str(builds[name]), "--out", str(tmp_path / name), "--no-html"]) in (0, 1)
+    rc, data = _diff(tmp_path / "good" / "records.jsonl", tmp_path / "missing-app" / "records.jsonl", tmp_path)
+    assert rc == 1 and ("Word", "vanished", None) in _changes(data)
+    word = next(a for a in data["rows"][0]["apps"] if a["app"] == "Word")
+    assert {"check": "presence", "old": "passed", "new": "failed", "direction": "worse"} in word["verdicts"]
+
+
+def test_signer_and_enabled_changes_from_observed_states():
+    old = {"installed": True, "version_name": "1", "version_code": 1, "install_kind": "system",
+           "partition": "system", "enabled": True, "signer_digests": ["aa"]}
+    new = dict(old, signer_digests=["bb"], enabled=False)
+    assert [c["what"] for c in release.app_changes(old, new)] == ["signer", "enabled"]
+    assert release.app_changes(old, dict(old, signer_digests=None))[0]["new"] is None
+    assert release.app_changes(None, old)[0]["what"] == "appeared"
+
+
+def test_unreadable_input_exits_10_and_usage_4(builds, tmp_path, capsys):
+    assert release.main(["diff", str(builds["good"]), str(builds["broken-zip.zip"])]) == 10
+    assert "corrupt zip" in capsys.readouterr().err
+    assert release.main(["diff", str(builds["good"]), str(tmp_path / "nope")]) == 4
+    assert release.main(["frobnicate"]) == 4

@@ -1,0 +1,129 @@
+"""Bugreport source (harness.sources.bugreport) on the real corpus bugreports and on variants of them.
+
+Corpus: tests/fixtures/corpus/bugreports/ (copies of /work/shared/corpus/bugreports/, provenance in its README).
+The "Android 10" and "Android 11+" shapes are made here from the real Android 8.1 file by the edits the AOSP
+sources imply (module docstring of harness.sources.bugreport): no closing duration line after the properties
+(Android 10 DurationReporter skipped sections under 0.5 s), the next section's header and content right after;
+dumpsys's "Service host process PID" lines after the service header (Android 11+); stray lines of concurrent
+sections inside the property list.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from harness.errors import SourceError
+from harness.facts import DeviceFacts
+from harness.sources.bugreport import load, read_sections
+
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "bugreports"
+R23 = CORPUS / "bugreport_2.3_miui-nexusone-chkbugreport-excerpt.txt"
+R81 = CORPUS / "bugreport_8.1_smartron-tphoneE-excerpt.txt"
+MVT = CORPUS / "bugreport_10_mvt-fixture-samsung.txt"
+PROPS_END = "------ 0.045s was the duration of 'SYSTEM PROPERTIES' ------\n"
+
+
+def _one(path: Path):
+    (target,) = load(path)
+    return target, DeviceFacts.from_props(target.props)
+
+
+def test_android_2_3_crlf_report_without_fingerprint_header():
+    target, facts = _one(R23)
+    assert "\r" not in "".join(target.props.values())
+    assert (facts.model, facts.device, facts.sdk) == ("Nexus One", "passion", 10)
+    assert facts.fingerprint == "Android/libra_passion/passion:2.3.5/MIUI/1.8.12:userdebug/test-keys"
+    loc = target.packages("com.google.android.location")  # pkgFlags=0x10000000… hex mask, no User lines
+    framework = target.packages("android")  # pkgFlags=0x1 installStatus=1 enabled=0
+    assert framework.installed and framework.system and framework.install_kind == "system"
+    assert (framework.version_name, framework.version_code) == ("2.3.5", 10)
+    assert loc.code_path == "/system/app/NetworkLocation.apk" and loc.partition == "system"
+    missing = target.packages("com.skype.raider")
+    assert not missing.installed and any("ends inside the package dump" in e for e in missing.evidence)
+
+
+def test_android_8_1_oem_report_skype_preinstalled_privileged():
+    target, facts = _one(R81)
+    assert (facts.model, facts.sdk) == ("T5911", 27)
+    assert facts.fingerprint == "Smartron/tphoneE/rimoE:8.1.0/T5911INDURD-147/147:user/release-keys"
+    skype = target.packages("com.skype.raider")
+    assert skype.installed and skype.enabled and skype.install_kind == "system"
+    assert (skype.version_name, skype.version_code, skype.code_path) == ("2.4.546.17975", 1, "/system/priv-app/MSSkype")
+    assert skype.listed and any("no 'pm list packages'" in e for e in skype.evidence)
+    assert not target.packages("com.microsoft.office.word").known
+
+
+def test_missing_properties_section_is_broken_naming_the_section():
+    with pytest.raises(SourceError, match="no SYSTEM PROPERTIES section") as err:
+        load(MVT)
+    assert err.value.path == str(MVT)
+
+
+def _variant(tmp_path: Path, name: str, edit) -> Path:
+    text = R81.read_text(encoding="utf-8")
+    out = tmp_path / name
+    out.write_text(edit(text), encoding="utf-8")
+    return out
+
+
+def test_android_10_properties_without_closing_duration_line(tmp_path):
+    path = _variant(tmp_path, "a10.txt", lambda t: t.replace(
+        PROPS_END, "------ STORAGED IO INFO (storaged -u -p) ------\n1000 system 0 0 0 0\n"))
+    target, facts = _one(path)
+    sec = read_sections(iter(path.read_text().splitlines()))
+    assert not sec.props_closed and facts.model == "T5911" and "1000 system" not in (sec.props_text or "")
+    assert target.packages("com.skype.raider").installed
+
+
+def test_android_11_service_header_lines_and_stray_lines_inside_properties(tmp_path):
+    def edit(text: str) -> str:
+        text = text.replace("------ SYSTEM PROPERTIES (getprop) ------\n",
+                            "------ SYSTEM PROPERTIES (getprop) ------\n"
+                            "------ 0.019s was the duration of 'mount debugfs' ------\n"
+                            "*** command '/system/bin/true' failed: exit code 1\n")
+        return text.replace("DUMP OF SERVICE package:\n", "DUMP OF SERVICE package:\nService host process PID: 1492\n"
+                            "Threads in use: 0/32\nClient PIDs: 2045\n")
+    target, facts = _one(_variant(tmp_path, "a11.txt", edit))
+    assert facts.model == "T5911" and target.packages("com.skype.raider").version_name == "2.4.546.17975"
+
+
+def test_bugreport_zip_main_entry_and_pattern_lookup(tmp_path):
+    text = R81.read_bytes()
+    with zipfile.ZipFile(tmp_path / "br.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("main_entry.txt", "bugreport-tphoneE-2018-04-25.txt")
+        z.writestr("bugreport-tphoneE-2018-04-25.txt", text)
+        z.writestr("FS/data/misc/x.txt", "noise")
+    target, facts = _one(tmp_path / "br.zip")
+    assert facts.model == "T5911" and target.serial == "bugreport:br.zip"
+    with zipfile.ZipFile(tmp_path / "nomain.zip", "w") as z:
+        z.writestr("dumpstate-2018.txt", text)
+    assert _one(tmp_path / "nomain.zip")[1].sdk == 27
+    with zipfile.ZipFile(tmp_path / "dangling.zip", "w") as z:
+        z.writestr("main_entry.txt", "bugreport-gone.txt")
+    with pytest.raises(SourceError, match="not in the zip") as err:
+        load(tmp_path / "dangling.zip")
+    assert err.value.member == "main_entry.txt"
+
+
+def test_damaged_inputs_are_broken_with_file_member_and_line(tmp_path):
+    cut = _variant(tmp_path, "cut.txt", lambda t: t.split("--------- 0.373s was the duration of dumpsys package")[0])
+    with pytest.raises(SourceError, match="cut short") as err:
+        load(cut)
+    assert err.value.line == 602  # DUMP OF SERVICE package:
+    timeout = _variant(tmp_path, "timeout.txt", lambda t: t.replace(
+        "Packages:\n", "*** SERVICE 'package' DUMP TIMEOUT (10000ms) EXPIRED ***\nPackages:\n", 1))
+    with pytest.raises(SourceError, match="timed out"):
+        load(timeout)
+    nolist = _variant(tmp_path, "nolist.txt", lambda t: t.replace("Packages:\n", "Packagez:\n"))
+    with pytest.raises(SourceError, match="no 'Packages:' list"):
+        load(nolist)
+    noprops = _variant(tmp_path, "noprops.txt", lambda t: t.replace("[ro.build.version.sdk]: [27]\n", ""))
+    with pytest.raises(SourceError, match="ro.build.version.sdk") as err:
+        load(noprops)
+    assert err.value.line == 15
+    (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    with pytest.raises(SourceError, match="binary data|corrupt zip"):
+        load(tmp_path / "bad.zip")
