@@ -385,6 +385,15 @@ def matrix_to_json(matrix: Matrix) -> dict[str, object]:
     }
 
 
+OFFLINE_HOSTS = frozenset({"rom-build", "bugreport"})
+"""What stands where a farm host stands for a row judged from a file (:mod:`harness.sources`)."""
+
+
+def _reached(d: DeviceRow) -> str:
+    """How the row was read: ``adb 127.0.0.1:33343 @ farm-a:5037``, or ``rom-build build:x.zip`` for a file."""
+    return f"{d.host} {d.serial}" if d.host in OFFLINE_HOSTS else f"adb {d.serial} @ {d.host}"
+
+
 def _column_label(col: str) -> str:
     return DEVICE_COLUMN_LABEL if col == DEVICE_COLUMN else col
 
@@ -428,7 +437,7 @@ def matrix_to_markdown(matrix: Matrix) -> str:
                 + (f" · {md_text(d.operator)}" if d.operator else "") + "**"
                 f"<br>`{md_text(d.device_serial or d.serial)}`"
                 + (f"<br>build {md_text(d.build)}" if d.build else "")
-                + f"<br>adb {md_text(d.serial)} @ {md_text(d.host)}")
+                + f"<br>{md_text(_reached(d))}")
         lines.append(f"| {head} | " + " | ".join(cells) + " |")
     failing = matrix.failing()
     lines += ["", "## Cells that block or warn", ""]
@@ -479,7 +488,7 @@ def matrix_to_html(matrix: Matrix) -> str:
                     f'<td class="dev {d.status}"><b>{e(d.model or "?")} · {e(d.region or "?")}'
                     + (f" · {e(d.operator)}" if d.operator else "") + '</b><br>'
                     f'<code>{e(d.device_serial or d.serial)}</code>{build}<br><small>Android {e(d.android or "?")}'
-                    f' · adb {e(d.serial)} @ {e(d.host)}</small></td>{"".join(tds)}</tr>')
+                    f' · {e(_reached(d))}</small></td>{"".join(tds)}</tr>')
     failing = "".join(
         f'<li class="{c.status}"><span class="badge">{STATUS_LABEL[c.status]}</span> <b>{e(d.label)}</b> / '
         f'<b>{e(_column_label(col))}</b> [{e(c.severity or "")}]: {e(c.reason)}</li>'
