@@ -427,12 +427,51 @@ class _Loader:
                         f"required_in lists {', '.join(extra)}, not among the regions of profile {doc.profile} "
                         f"({', '.join(doc.regions)})",
                         "required_in must be a subset of the profile's `regions`: add the region there or remove it"))
+        self._contradictions(doc, apps, origins)
         if not apps:
             anchor: KeyPath = ("include",) if "include" in doc.model_fields_set else ("apps",)
             self.errors.append(_error(disp, locs, anchor, "the profile has no apps (after includes)",
                                       "add `include: [apps/<set>.yaml]` or an `apps:` list"))
             return None
         return list(apps.values())
+
+
+    def _contradictions(self, doc: ProfileFile, apps: dict[str, AppSpec], origins: dict[str, _Origin]) -> None:
+        """Rules that cannot all hold on one device of this profile (each an error at the key that says it)."""
+        regions, operators = set(doc.regions), set(doc.operators or {})
+        packages = set(apps)
+
+        def error(pkg: str, field_name: str, message: str, hint: str) -> None:
+            path, where_locs, loc = origins[pkg].where(field_name)
+            self.errors.append(_error(path, where_locs, loc, message, hint))
+
+        for pkg, app in apps.items():
+            for field_name, keys in (("version_by_region", app.version_by_region),
+                                     ("package_by_region", app.package_by_region)):
+                extra = [r for r in keys if r not in regions]
+                if extra:
+                    error(pkg, field_name, f"{field_name} names {', '.join(extra)}, not among the regions of profile "
+                          f"{doc.profile} ({', '.join(doc.regions)})",
+                          f"remove those entries (override `{field_name}` for this profile if the app set is shared) "
+                          "or add the region to `regions`")
+            clash = {r: p for r, p in app.package_by_region.items() if p in packages and p != pkg}
+            if clash:
+                error(pkg, "package_by_region", "package_by_region maps " + ", ".join(
+                    f"{r} to {p}" for r, p in clash.items()) + f", which is another app of profile {doc.profile}",
+                    "two apps of one profile cannot be the same package: use the regional package name of THIS app")
+            for field_name, codes in (("required_on", app.required_on or []),
+                                      ("version_by_operator", list(app.version_by_operator))):
+                extra = [c for c in codes if c not in operators]
+                if extra:
+                    agreed = ", ".join(doc.operators or {}) or "none"
+                    error(pkg, field_name, f"{field_name} names operator {', '.join(extra)}, not among the operators "
+                          f"of profile {doc.profile} ({agreed})",
+                          "list the operator under the profile's `operators:` (MCC-MNC: name) or remove the entry")
+            if app.install_kind == "system" and app.partitions is not None and set(app.partitions) <= {"data"}:
+                error(pkg, "partitions", "install_kind: system with partitions: [data] can never hold: a factory "
+                      "system app lives on a read-only partition, and an update in /data (allow_updated) is judged "
+                      "by its factory copy's partition",
+                      "list the system partitions the APK may be on (system, product, ...), or use install_kind: any")
 
 
 def _profile_key_hint(data: Any) -> str:

@@ -73,3 +73,26 @@ def test_device_operator_check(profile):
     unknown = check_device_operator(agreed, None, conflicts=["no SIM"])
     assert unknown.status == "not_applicable" and "no SIM" in unknown.reason
     assert check_device_operator(None, "405-857").status == "not_applicable"
+
+
+CONTRADICTIONS = [
+    ("    version_by_region: {BR: {exact: \"1.0\"}}\n", "version_by_region names BR, not among the regions"),
+    ("    package_by_region: {BR: com.example.tv_br}\n", "package_by_region names BR"),
+    ("    package_by_region: {IN: com.example.tv}\n", "which is another app of profile vendor-x"),
+    ("    required_on: [405-857, 404-20]\n", "names operator 404-20, not among the operators"),
+    ("    install_kind: system\n    partitions: [data]\n    allow_updated: false\n", "can never hold"),
+]
+
+
+@pytest.mark.parametrize(("extra", "message"), CONTRADICTIONS)
+def test_profiles_check_rejects_rules_that_cannot_all_hold(tmp_path, extra, message):
+    from harness.errors import ProfileErrors
+
+    (tmp_path / "apps").mkdir()
+    apps = APPS + "  - package: com.example.radio\n    name: Radio\n" + extra
+    (tmp_path / "apps" / "set.yaml").write_text(apps)
+    (tmp_path / "vendor-x.yaml").write_text(PROFILE)
+    with pytest.raises(ProfileErrors) as exc:
+        load_profiles([tmp_path])
+    assert message in str(exc.value)
+    assert "set.yaml:" in str(exc.value)  # file:line of the rule
