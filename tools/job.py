@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="check only the K-th of N shards of the farm (merge the shards with tools.report)")
     parser.add_argument("--device-wait", default=None, metavar="SECONDS",
                         help="wait this long for a device that dropped mid-run, then rerun its check once (30)")
+    parser.add_argument("--build", action="append", default=[], metavar="PATH",
+                        help="judge a ROM build instead of devices (tools.romcheck uses this); repeatable")
+    parser.add_argument("--bugreport", action="append", default=[], metavar="PATH",
+                        help="judge a bugreport instead of devices (tools.bugreportcheck uses this); repeatable")
     parser.add_argument("--farm", choices=["auto", "always", "never"], default="auto",
                         help="use the bundled virtual farm: when no device is attached (auto), always, or never")
     parser.add_argument("--images", nargs="+", default=[str(ROOT / "virtual_device" / "images")],
@@ -126,8 +130,8 @@ def validate(args: argparse.Namespace) -> tuple[list[str], list[str]]:
         load_profiles(args.profiles or None)
     except Error as exc:
         problems.append(f"invalid device profiles:\n{exc}")
-    check = [sys.executable, "-m", "pytest", *args.pytest_args, "--preload-check-args",
-             *_harness_options(args, servers=[])]
+    # only the user's arguments: a harness option's value (a --build path) would pass for a test path here
+    check = [sys.executable, "-m", "pytest", *args.pytest_args, "--preload-check-args"]
     proc = subprocess.run(check, cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
                           env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
     marker = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@preload-args ")]
@@ -156,6 +160,9 @@ def _harness_options(args: argparse.Namespace, servers: Sequence[str]) -> list[s
         argv += ["--shard", args.shard]
     if args.device_wait is not None:
         argv += ["--device-wait", str(args.device_wait)]
+    for kind in ("build", "bugreport"):
+        for path in getattr(args, kind):
+            argv += [f"--{kind}", str(Path(path).resolve())]
     return argv
 
 
@@ -210,11 +217,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, stage: Path, user_paths: Sequence[str], reports: Path) -> int:
-    use_farm = args.farm == "always" or (args.farm == "auto" and not args.adb_server
-                                         and not _local_server_has_devices())
+    files = len(args.build) + len(args.bugreport)
+    use_farm = not files and (args.farm == "always" or (args.farm == "auto" and not args.adb_server
+                                                         and not _local_server_has_devices()))
     farm_started = False
     with contextlib.ExitStack() as stack:
-        if use_farm:
+        if files:
+            servers = []
+        elif use_farm:
             print("No device attached: starting the bundled virtual farm", flush=True)
             from harness.errors import Error
 
@@ -226,7 +236,9 @@ def _run(args: argparse.Namespace, stage: Path, user_paths: Sequence[str], repor
             farm_started = True
         else:
             servers = args.adb_server or ["127.0.0.1:5037"]
-        print("Running the compliance suites on " + ", ".join(servers), flush=True)
+        print("Running the compliance suites on " + (", ".join(servers) if servers else
+                                                    f"{files} file(s) (no live device: launch checks do not apply)"),
+              flush=True)
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
         try:
             rc = subprocess.run(pytest_argv(args, servers, stage, user_paths), cwd=ROOT, env=env,

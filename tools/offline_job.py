@@ -2,10 +2,11 @@
 
 Shared by ``python -m tools.romcheck`` and ``python -m tools.bugreportcheck``. Like ``tools/job.py`` for devices:
 
-1. runs pytest on ``suites/`` with ``--build PATH`` / ``--bugreport PATH`` (one per input) and ``--records``,
-   ``--alluredir``, ``--junitxml`` under the output directory (default ``reports/``);
-2. builds the compliance matrix and the Allure report from that run (``python -m tools.report``);
-3. exits with the release gate's code (README "Exit codes"): 0 ship, 1 product defect, 10 a file could not be read
+1. hands the inputs to the main job (:mod:`tools.job` with ``--build PATH`` / ``--bugreport PATH``): it checks the
+   options and profiles first, runs pytest on ``suites/`` into a staging directory, builds the compliance matrix
+   and the Allure report (``python -m tools.report``) and replaces the output directory (default ``reports/``)
+   only when something was checked;
+2. exits with the release gate's code (README "Exit codes"): 0 ship, 1 product defect, 10 a file could not be read
    (broken: corrupt zip, missing build.prop or section, unparsable manifest), 11 no required check ran,
    4 usage error or invalid profiles.
 
@@ -16,10 +17,6 @@ Each input is one row of the matrix (``build:<file>``, ``build:<folder>#<REGION>
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,54 +51,26 @@ def parser(prog: str, description: str, what: str, epilog_example: str) -> Parse
     return p
 
 
-def _clean(out: Path) -> None:
-    """Nothing of an earlier run may pass for this run's result (Allure history stays in out/history)."""
-    for stale in ("records.jsonl", "compliance.md", "compliance.html", "compliance.json", "junit.xml",
-                  "allure-report-single.html"):
-        with contextlib.suppress(FileNotFoundError):
-            (out / stale).unlink()
-    for stale_dir in ("allure-report", "allure-results", "screenshots"):
-        shutil.rmtree(out / stale_dir, ignore_errors=True)
-
-
 def run(kind: str, args: argparse.Namespace) -> int:
-    """Run the suites on ``args.inputs`` as ``kind`` (``build`` or ``bugreport``), build the reports; the gate's
-    exit code."""
-    out: Path = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    _clean(out)
+    """Run the suites on ``args.inputs`` as ``kind`` (``build`` or ``bugreport``) through the main job
+    (:mod:`tools.job`: arguments checked first, a staging directory, the last good reports kept when nothing
+    could be checked), build the reports; return the gate's exit code."""
+    from tools import job
+
     missing = [p for p in args.inputs if not Path(p).exists()]
     if missing:
-        print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        print(f"error: no such file or directory: {', '.join(missing)}; {args.out} is unchanged", file=sys.stderr)
         return 4
-    records = out / "records.jsonl"
-    argv = [sys.executable, "-m", "pytest", str(ROOT / "suites"), "-p", "no:cacheprovider",
-            "--alluredir", str(out / "allure-results"), "--junitxml", str(out / "junit.xml"),
-            "--records", str(records), "--gate-severity", args.gate_severity, "-q", "--tb=line"]
+    argv = ["--reports", str(args.out), "--farm", "never", "--gate-severity", args.gate_severity]
     for path in args.inputs:
         argv += [f"--{kind}", str(Path(path).resolve())]
     for p in args.profiles:
         argv += ["--profiles", str(Path(p).resolve())]
     if args.region:
         argv += ["--region", args.region]
-    print(f"Checking {len(args.inputs)} {kind}(s) with the compliance suites", flush=True)
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    rc = subprocess.run(argv, cwd=ROOT, env=env, check=False).returncode
-    if rc == 5:
-        rc = 11
-    if not records.exists():
-        print(f"No check ran (exit {rc}); no report built.", file=sys.stderr)
-        return rc or 11
-    report = [sys.executable, "-m", "tools.report", "--results", str(out / "allure-results"), "--records",
-              str(records), "--out", str(out), "--gate-severity", args.gate_severity]
     if args.no_html:
-        report.append("--no-html")
-    rc = subprocess.run(report, cwd=ROOT, check=False).returncode
-    print(f"\nReports: {out}/compliance.md (and .html, .json), {out}/junit.xml, {out}/records.jsonl")
-    if not args.no_html:
-        print(f"Allure: {out}/allure-report-single.html (opens from disk)")
-    print(f"Exit code {rc} (see README: Exit codes)")
-    return rc
+        argv.append("--no-html")
+    return job.main(argv)
 
 
 def main_for(kind: str, prog: str, description: str, what: str, example: str,
