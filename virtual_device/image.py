@@ -19,10 +19,19 @@ import posixpath
 import re
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from harness.errors import ParseError, ProfileError, ProfileErrors
 from harness.parsers.getprop import parse_getprop  # the harness's parser reads dumps for images too
@@ -204,6 +213,17 @@ class HomeFolder(_Strict):
     apps: list[str] = Field(min_length=1)
 
 
+def _home_item_kind(value: object) -> str:
+    # The tags start with "function-" so error keys leave them out, as they leave out pydantic's function
+    # validators (harness.yamlsource.validation_errors): `pages[0][1].apps`, not `pages[0][1].folder.apps`.
+    return "function-folder" if isinstance(value, dict | HomeFolder) else "function-app"
+
+
+HomeItem = Annotated[Annotated[str, Tag("function-app")] | Annotated[HomeFolder, Tag("function-folder")],
+                     Discriminator(_home_item_kind)]
+"""One home-screen page item: a package name (an app icon) or a :class:`HomeFolder` (a mapping)."""
+
+
 class HomeScreenLayout(_Strict):
     """The launcher's home screen (rendered by ``virtual_device/u2server.py`` as MIUI's launcher does).
 
@@ -213,7 +233,7 @@ class HomeScreenLayout(_Strict):
     user 0, or has no launcher activity, gets no icon (as on a phone).
     """
 
-    pages: list[list[str | HomeFolder]] = Field(min_length=1)
+    pages: list[list[HomeItem]] = Field(min_length=1)
     hotseat: list[str] = Field(default_factory=list)
 
     @field_validator("pages")
