@@ -1,8 +1,8 @@
 """End to end: a verdict does not depend on how the run was scheduled.
 
-The seed farm (all five suites, launches included) runs serially, with ``-n 2`` and ``-n 4``, under xdist's default
-distribution and under ``--dist loadgroup``; every test's verdict (outcome, category, expected, found) must be the
-same in every run, and under xdist every device's tests must have run in one worker process.
+The seed farm (all six suites, launches and home screens included) runs serially, with ``-n 2`` and ``-n 4``, under
+xdist's default distribution and under ``--dist loadgroup``; every test's verdict (outcome, category, expected,
+found) must be the same in every run, and under xdist every device's tests must have run in one worker process.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def runs(seed_farm, tmp_path_factory):
 def test_every_schedule_gives_the_same_verdicts(runs):
     out, _farm = runs
     serial = _verdicts(out["serial"])
-    assert len(serial) == 248, out["serial"].output[-2000:]
-    assert sum(1 for v in serial.values() if v[0] == "failed") == 8
+    assert len(serial) == 288, out["serial"].output[-2000:]
+    assert sum(1 for v in serial.values() if v[0] == "failed") == 10
     assert not [n for n, v in serial.items() if v[0] == "broken"]
     for name, run in out.items():
         assert run.returncode == 1, (name, run.output[-2000:])
