@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from harness.errors import HomeScreenError
+from harness.homescreen import HomeScreenSurvey, normalize_label
 from harness.inventory import PackageState
 from harness.reporting.text import neutralize
 
@@ -29,8 +31,10 @@ CATEGORIES = {
     "disabled": "The app is disabled for user 0",
     "region not agreed": "The device's market/region is not one the agreement covers",
     "operator not agreed": "The device's mobile operator (MCC-MNC) is not one the agreement covers",
+    "not on home screen": "The app's icon is not on the agreed home-screen page (nor its hotseat)",
+    "not in folder": "The app's icon is not inside the agreed home-screen folder",
 }
-"""Product-defect categories of the placement/presence/version/region checks (tag → meaning)."""
+"""Product-defect categories of the placement/presence/version/region/home-screen checks (tag → meaning)."""
 
 
 class VersionRule(Protocol):
@@ -288,3 +292,119 @@ def check_device_operator(agreed: Mapping[str, str] | None, operator: str | None
         return Verdict("operator", "pass", expected, found, "operator agreed", evidence=evidence)
     return Verdict("operator", "fail", expected, found, f"device operator {operator} is not in the agreed operators",
                    category="operator not agreed", evidence=evidence)
+# -- home screen (GTS HomescreenLayoutTest's idea) -----------------------------------------------------------------
+class PlacementRule(Protocol):
+    """What the home-screen check needs of a profile's placement (``harness.profiles.Placement``)."""
+
+    home_screen: bool | None
+    folder: str | None
+    label: str | None
+
+    @property
+    def target_page(self) -> int: ...  # noqa: D102
+
+    def describe(self, label: str) -> str: ...  # noqa: D102
+
+
+class PlacedRequirement(Protocol):
+    """What the home-screen check needs of a resolved requirement."""
+
+    package: str
+    name: str
+    presence: str
+    placement: PlacementRule | None
+
+
+def home_screen_precondition(req: PlacedRequirement, state: PackageState, *, live: bool = True) -> Verdict | None:
+    """A ``not_applicable`` verdict when the home-screen check does not apply, else None.
+
+    Not applicable: no live device (a ROM build or bugreport has no launcher to read), no placement agreed for the
+    app, the app not required in this region, not installed for user 0 (the presence check reports it) or disabled
+    (the enabled check reports it; a launcher shows no icon for a disabled app).
+    """
+    check = "home_screen"
+    if not live:
+        return _na(check, f"reading the home screen for {req.name} needs a live device; this verdict comes from a "
+                          "file (ROM build or bugreport)")
+    if req.placement is None:
+        return _na(check, f"the agreement names no home-screen placement for {req.name}")
+    if req.presence != "required":
+        return _na(check, f"{req.name} is not required in this region (presence: {req.presence})")
+    if not state.installed:
+        return _na(check, f"{req.name} is not installed for user 0 (reported by the presence check)",
+                   expected="installed for user 0", found="not installed")
+    if state.enabled is False:
+        return _na(check, f"{req.name} is disabled for user 0 (reported by the enabled check)",
+                   expected="enabled for user 0", found=f"enabled state {state.enabled_state}")
+    return None
+
+
+def check_home_screen(req: PlacedRequirement, survey: HomeScreenSurvey) -> Verdict:
+    """The app's launcher icon is where the agreement places it (GTS HomescreenLayoutTest's idea).
+
+    ``home_screen: true``: an app icon labelled ``label`` (default: the app's ``name``) on workspace page
+    ``page`` (default 1, the default home screen) or in the hotseat; an icon inside a folder does not count.
+    ``folder: F``: a folder named F on that page (or in the hotseat) whose open view lists the icon.
+
+    Args:
+        req: the requirement; its ``placement`` must be set (:func:`home_screen_precondition` first).
+        survey: what the device's launcher showed (:class:`harness.homescreen.HomeScreenSurvey`).
+
+    Returns:
+        ``pass``, or ``fail`` with category ``not on home screen`` / ``not in folder``; ``found`` says what the page
+        (and the folder) showed and where else the icon was seen; ``evidence`` holds the page summary and the nodes
+        that decided.
+
+    Raises:
+        HomeScreenError: a folder the placement needs was on the page but the survey has no reading of it.
+    """
+    placement = req.placement
+    assert placement is not None, "check_home_screen needs a placement (home_screen_precondition first)"
+    check = "home_screen"
+    label = normalize_label(placement.label or req.name)
+    page = placement.target_page
+    expected = placement.describe(label)
+    seen = survey.where_is(label)
+    read_pages = ", ".join(str(n) for n in sorted(survey.pages)) or "none"
+    seen_text = ("; seen at: " + ", ".join(seen)) if seen else (
+        f"; no icon of it on the pages read ({read_pages}) nor in the folders opened")
+    category = "not in folder" if placement.folder is not None else "not on home screen"
+    read = survey.pages.get(page)
+    if read is None:
+        count = survey.last_page if survey.last_page is not None else max(survey.pages, default=0)
+        found = f"the home screen has {count} page{'s' if count != 1 else ''}, no page {page}{seen_text}"
+        return Verdict(check, "fail", expected, found, f"{req.name}: there is no home screen page {page}",
+                       category=category, evidence=tuple(f"page {n}: {r.view.summary()}"
+                                                         for n, r in sorted(survey.pages.items())))
+    view = read.view
+    page_line = f"page {page}: {view.summary()}"
+    if placement.folder is None:
+        item = view.find_app(label)
+        if item is not None:
+            where = "hotseat" if item.area == "hotseat" else f"page {page}"
+            return Verdict(check, "pass", expected, f'icon "{label}" on the home screen ({where})',
+                           "icon on the home screen as agreed", evidence=(f"{where}: {item.node}", page_line))
+        return Verdict(check, "fail", expected, f"not on page {page} nor the hotseat{seen_text}",
+                       f"{req.name} has no icon on home screen page {page}", category=category,
+                       evidence=(page_line,))
+    folder = normalize_label(placement.folder)
+    icon = view.find_folder(folder)
+    if icon is None:
+        folders = [i.label for i in view.items if i.kind == "folder" and i.area != "folder"]
+        there = (f'folders there: {", ".join(folders)}' if folders else "no folder there")
+        return Verdict(check, "fail", expected, f'no folder "{folder}" on page {page} ({there}){seen_text}',
+                       f'{req.name}: no folder "{folder}" on home screen page {page}', category=category,
+                       evidence=(page_line,))
+    opened = survey.folders.get((page, folder))
+    if opened is None:
+        raise HomeScreenError(f'folder "{folder}" is on page {page} but was not opened and read',
+                              remedy="rerun; if it persists, report a harness bug")
+    apps = opened.view.folder_apps()
+    holds = f'folder "{folder}" holds: {", ".join(apps) if apps else "nothing"}'
+    evidence = (f"page {page}: {icon.node}", f'open folder "{opened.view.folder_title}": {", ".join(apps)}',
+                page_line)
+    if label in apps:
+        return Verdict(check, "pass", expected, f'icon "{label}" in folder "{folder}" on page {page} ({holds})',
+                       "icon in the agreed folder", evidence=evidence)
+    return Verdict(check, "fail", expected, f"{holds}{seen_text}", f'{req.name} is not in folder "{folder}"',
+                   category=category, evidence=evidence)

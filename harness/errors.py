@@ -137,6 +137,11 @@ class LaunchInfraError(DeviceError):
     """The launch check could not run for a harness or link reason (uiautomator2 server, device gone)."""
 
 
+class HomeScreenError(LaunchInfraError):
+    """The home screen could not be read: the launcher is not in front after HOME, or a folder would not open or
+    close. Infrastructure ("broken"), never a placement failure."""
+
+
 class AdbServerError(DeviceError):
     """An adb server (a farm host, ``host:port``) cannot be reached or refused a host request."""
 

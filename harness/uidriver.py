@@ -218,6 +218,37 @@ class UiDriver:
         kwargs = {k: v for k, v in (("text", text), ("resourceId", resource_id)) if v is not None}
         return bool(self._call("exist", lambda: d(**kwargs).exists, self.rpc_deadline))
 
+    def wait_selector(self, selector: dict[str, Any], *, timeout: float = 5.0, gone: bool = False) -> bool:
+        """Wait up to ``timeout`` seconds until a node matching the uiautomator2 ``selector`` (e.g.
+        ``{"resourceIdMatches": ".*:id/workspace"}``) is on screen (``waitForExists``), or with ``gone`` until none
+        is (``waitUntilGone``). Returns whether that happened in time."""
+        d = self._client()
+        dev = self._dev
+
+        def wait() -> bool:  # the server blocks up to `timeout`: the socket must wait longer than that
+            assert dev is not None
+            dev.cap = timeout + self.socket_timeout
+            try:
+                obj = d(**selector)
+                return bool(obj.wait_gone(timeout=timeout) if gone else obj.wait(timeout=timeout))
+            finally:
+                dev.cap = self.socket_timeout
+
+        return self._call("waitUntilGone" if gone else "waitForExists", wait, timeout + self.rpc_deadline)
+
+    def click(self, x: int, y: int) -> None:
+        """Tap the screen at ``(x, y)`` pixels (``click``). Coordinates must be >= 1 (uiautomator2 reads smaller
+        values as fractions of the screen)."""
+        d = self._client()
+        self._call(f"click {x},{y}", lambda: d.click(max(1, int(x)), max(1, int(y))), self.rpc_deadline)
+
+    def swipe(self, start: tuple[int, int], end: tuple[int, int], *, duration_s: float = 0.1) -> None:
+        """Swipe from ``start`` to ``end`` (pixels, >= 1) in ``duration_s`` seconds (``swipe`` with 200 steps/s)."""
+        d = self._client()
+        (sx, sy), (ex, ey) = ((max(1, int(a)), max(1, int(b))) for a, b in (start, end))
+        self._call(f"swipe {sx},{sy}->{ex},{ey}", lambda: d.swipe(sx, sy, ex, ey, duration=duration_s),
+                   self.rpc_deadline)
+
     def press(self, key: str) -> None:
         """``pressKey`` (``back``, ``home`` ...)."""
         d = self._client()

@@ -19,10 +19,19 @@ import posixpath
 import re
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from harness.errors import ParseError, ProfileError, ProfileErrors
 from harness.parsers.getprop import parse_getprop  # the harness's parser reads dumps for images too
@@ -33,6 +42,11 @@ IMAGES_DIR = Path(__file__).resolve().parent / "images"
 
 _PKG_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$|^android$")
 _CLASS_RE = re.compile(r"^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)+$")
+
+PAGE_CELLS = 20
+"""Items one home-screen page holds (MIUI's default 4 x 5 grid)."""
+HOTSEAT_CELLS = 5
+"""Icons the hotseat (dock) holds."""
 
 #: props every image must end up with (after ``props_from`` is merged), with the reason.
 REQUIRED_PROPS = {
@@ -208,12 +222,71 @@ class Package(_Strict):
         return self.users.get(user, UserState())
 
 
+class HomeFolder(_Strict):
+    """A folder on the home screen: its ``folder`` name and the ``apps`` (packages) inside, in order."""
+
+    folder: str = Field(min_length=1)
+    apps: list[str] = Field(min_length=1)
+
+
+def _home_item_kind(value: object) -> str:
+    # The tags start with "function-" so error keys leave them out, as they leave out pydantic's function
+    # validators (harness.yamlsource.validation_errors): `pages[0][1].apps`, not `pages[0][1].folder.apps`.
+    return "function-folder" if isinstance(value, dict | HomeFolder) else "function-app"
+
+
+HomeItem = Annotated[Annotated[str, Tag("function-app")] | Annotated[HomeFolder, Tag("function-folder")],
+                     Discriminator(_home_item_kind)]
+"""One home-screen page item: a package name (an app icon) or a :class:`HomeFolder` (a mapping)."""
+
+
+class HomeScreenLayout(_Strict):
+    """The launcher's home screen (rendered by ``virtual_device/u2server.py`` as MIUI's launcher does).
+
+    ``pages``: workspace pages left to right; the first is the default home screen (what HOME shows). Each page
+    lists up to :data:`PAGE_CELLS` items: a package (an app icon) or a :class:`HomeFolder`. ``hotseat``: up to
+    :data:`HOTSEAT_CELLS` packages in the dock, shown on every page. An app that is not installed or not enabled for
+    user 0, or has no launcher activity, gets no icon (as on a phone).
+    """
+
+    pages: list[list[HomeItem]] = Field(min_length=1)
+    hotseat: list[str] = Field(default_factory=list)
+
+    @field_validator("pages")
+    @classmethod
+    def _page_size(cls, v: list[list[str | HomeFolder]]) -> list[list[str | HomeFolder]]:
+        for i, page in enumerate(v):
+            if len(page) > PAGE_CELLS:
+                raise ValueError(f"page {i + 1} has {len(page)} items; a page holds at most {PAGE_CELLS} (4 x 5)")
+        return v
+
+    @field_validator("hotseat")
+    @classmethod
+    def _hotseat_size(cls, v: list[str]) -> list[str]:
+        if len(v) > HOTSEAT_CELLS:
+            raise ValueError(f"the hotseat holds at most {HOTSEAT_CELLS} icons ({len(v)} given)")
+        return v
+
+    def packages(self) -> list[tuple[str, tuple[str | int, ...]]]:
+        """Every package the layout names with its key path (``("pages", 0, 2, "apps", 1)``), in order."""
+        out: list[tuple[str, tuple[str | int, ...]]] = []
+        for p, page in enumerate(self.pages):
+            for i, item in enumerate(page):
+                if isinstance(item, HomeFolder):
+                    out += [(pkg, ("pages", p, i, "apps", j)) for j, pkg in enumerate(item.apps)]
+                else:
+                    out.append((item, ("pages", p, i)))
+        out += [(pkg, ("hotseat", i)) for i, pkg in enumerate(self.hotseat)]
+        return out
+
+
 class Image(_Strict):
     """A whole virtual device image (see module docstring and specs/vd-interface.md).
 
     Beyond the interface: ``launcher`` is the home activity (``pkg/fully.qualified.Class``) that has focus after
-    boot, HOME and force-stops; packages may also set ``min_sdk``, ``target_sdk``, ``uid``, ``privileged`` and
-    ``installer`` (rendered by ``dumpsys package``).
+    boot, HOME and force-stops; ``home_screen`` its icon layout (:class:`HomeScreenLayout`; None: every launchable
+    app in listing order, :data:`PAGE_CELLS` per page, Phone/Messages/Browser/Camera in the dock); packages may also
+    set ``min_sdk``, ``target_sdk``, ``uid``, ``privileged`` and ``installer`` (rendered by ``dumpsys package``).
     """
 
     name: str
@@ -226,6 +299,7 @@ class Image(_Strict):
     packages: list[Package] = Field(default_factory=list)
     base_packages: bool = True
     launcher: str = "com.miui.home/com.miui.home.launcher.Launcher"
+    home_screen: HomeScreenLayout | None = None
 
     @field_validator("name")
     @classmethod
@@ -399,6 +473,33 @@ def _semantic_errors(image: Image, path: str, locs: Locations) -> list[ProfileEr
                                          line=locs.line_for(("packages", i, "users", str(uid))),
                                          key=f"packages[{i}].users.{uid}",
                                          hint="known users: " + ", ".join(str(u) for u in user_ids)))
+    if image.home_screen is not None:
+        errors += _layout_errors(image, path, locs)
+    return errors
+
+
+def _layout_errors(image: Image, path: str, locs: Locations) -> list[ProfileError]:
+    """The home-screen layout may only name known packages (the image's, plus the base set), each once."""
+    from virtual_device.state import base_packages  # state imports this module
+
+    assert image.home_screen is not None
+    known = [p.package for p in image.packages] + ([p.package for p in base_packages(image)]
+                                                   if image.base_packages else [])
+    errors: list[ProfileError] = []
+    seen: dict[str, str] = {}
+    for pkg, loc in image.home_screen.packages():
+        full = ("home_screen", *loc)
+        key = "home_screen." + ".".join(f"[{x}]" if isinstance(x, int) else x for x in loc).replace(".[", "[")
+        if pkg not in known:
+            close = difflib.get_close_matches(pkg, known, n=1)
+            errors.append(ImageError(f"package {pkg} is not on this image", path=path, line=locs.line_for(full),
+                                     key=key, hint=f"did you mean `{close[0]}`?" if close
+                                     else "list it under `packages` first (or use a base package)"))
+        elif pkg in seen:
+            errors.append(ImageError(f"package {pkg} has a second icon here (first at {seen[pkg]})", path=path,
+                                     line=locs.line_for(full), key=key,
+                                     hint="a launcher shows one icon per app: remove one"))
+        seen.setdefault(pkg, key)
     return errors
 
 

@@ -154,17 +154,23 @@ _BASE: list[tuple[str, str, str | None, str | None, int | None, bool]] = [
 ]
 
 
+_BASE_LABELS = {"com.android.settings": "Settings", "com.android.contacts": "Phone", "com.android.mms": "Messages",
+                "com.android.camera": "Camera", "com.miui.gallery": "Gallery", "com.miui.securitycenter": "Security",
+                "com.android.deskclock": "Clock", "com.miui.calculator": "Calculator", "com.android.browser": "Browser",
+                "com.xiaomi.market": "App Store"}
+"""Launcher labels of the launchable base apps (MIUI 8 English names)."""
+
+
 def base_packages(image: Image) -> list[Package]:
     """Platform packages of a MIUI phone for ``image`` (version = release / sdk unless a MIUI app version)."""
     release = image.props.get("ro.build.version.release", "")
     sdk = image.sdk
     out = []
     for name, apk, vname, launcher, uid, priv in _BASE:
-        out.append(Package(package=name, version_name=vname or release, version_code=sdk if vname is None else
-                           int(hashlib.md5(name.encode()).hexdigest()[:6], 16) % 900 + 100,
-                           code_path=apk, kind="system", launcher_activity=launcher, uid=uid, privileged=priv,
-                           target_sdk=sdk, min_sdk=min(sdk, 21),
-                           launch=Launch(cold_start_ms=350)))
+        code = sdk if vname is None else int(hashlib.md5(name.encode()).hexdigest()[:6], 16) % 900 + 100
+        out.append(Package(package=name, label=_BASE_LABELS.get(name), version_name=vname or release,
+                           version_code=code, code_path=apk, kind="system", launcher_activity=launcher, uid=uid,
+                           privileged=priv, target_sdk=sdk, min_sdk=min(sdk, 21), launch=Launch(cold_start_ms=350)))
     return out
 
 
@@ -190,6 +196,8 @@ class DeviceState:
         settings: ``{(namespace, key): value}`` for ``settings get/put``.
         commands_run: shell/exec commands answered so far (the transport counts for ``offline_after``).
         screen_on, rotation: display power state and rotation (0..3).
+        launcher_page: the home-screen page the launcher shows (0 = the default home screen, the first page).
+        open_folder: the name of the home-screen folder that is open, or None.
     """
 
     def __init__(self, image: Image) -> None:
@@ -221,6 +229,8 @@ class DeviceState:
             ("system", "screen_off_timeout"): "600000",
         }
         self.launcher = image.launcher
+        self.launcher_page = 0
+        self.open_folder: str | None = None
         self._populate_fs()
         home_pkg, home_act = self.launcher.split("/", 1)
         self.running[home_pkg] = self._new_pid()
@@ -326,6 +336,13 @@ class DeviceState:
             if home_pkg not in self.running:
                 self.running[home_pkg] = self._new_pid()
             self.focus = Focus(home_pkg, home_act, f"{home_pkg}/{home_act}")
+
+    def press_home(self) -> None:
+        """The HOME key: the launcher comes to the front on its default page, with any open folder closed."""
+        with self.lock:
+            self.go_home()
+            self.launcher_page = 0
+            self.open_folder = None
 
     def force_stop(self, package: str) -> None:
         """``am force-stop``: kill the process; if it was in front the launcher comes back."""

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from virtual_device.image import PAGE_CELLS
 from virtual_device.state import DeviceState, Focus
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,10 @@ ERROR_PREFIX = "Application Error: "
 ANR_PREFIX = "Application Not Responding: "
 
 _MAX_REQUEST = 4 * 1024 * 1024
+
+DEFAULT_HOTSEAT = ("com.android.contacts", "com.android.mms", "com.android.browser", "com.android.camera")
+"""The dock of an image without ``home_screen``: Phone, Messages, Browser, Camera (as on the MIUI home screen
+XiaoMi/MobileBench lists: 电话, 短信, 浏览器, 相机)."""
 
 
 # -- the screen model --------------------------------------------------------------------------------------------
@@ -75,7 +80,11 @@ class Node:
     focusable: bool = False
     focused: bool = False
     scrollable: bool = False
+    selected: bool = False
     children: list[Node] = field(default_factory=list)
+    action: tuple[str, str] = ()
+    """What a tap on this node does on the launcher (not rendered): ``("app", package)``, ``("folder", name)``,
+    ``("page", index)``, ``("close", "")``; empty for nothing."""
 
     def walk(self) -> Iterator[tuple[Node, int]]:
         """Depth-first ``(node, index among siblings)``, the root first with index 0."""
@@ -98,11 +107,13 @@ class Screen:
     sdk: int
     width: int
     height: int
+    detail: str = ""
+    """What else tells two renderings apart (the launcher's page, open folder and icons)."""
 
     @property
     def key(self) -> str:
         """Identity of the rendering (for caching screenshots)."""
-        return f"{self.kind}|{self.package}|{self.title}|{self.width}x{self.height}|{len(self.windows)}"
+        return f"{self.kind}|{self.package}|{self.title}|{self.width}x{self.height}|{len(self.windows)}|{self.detail}"
 
 
 def _label(state: DeviceState, package: str) -> str:
@@ -123,22 +134,180 @@ def _status_bar(state: DeviceState, w: int) -> Node:
              resource_id="com.android.systemui:id/battery", desc="Battery 80 percent.")])
 
 
-def _launcher_window(state: DeviceState, w: int, h: int) -> Node:
+@dataclass(frozen=True)
+class HomeIcon:
+    """One icon of the home screen: an app (``package``) or a folder (``folder`` name and its ``apps``)."""
+
+    label: str
+    package: str | None = None
+    folder: str | None = None
+    apps: tuple[tuple[str, str], ...] = ()
+    """``(package, label)`` of each app inside a folder."""
+
+
+def _shown(state: DeviceState, package: str) -> bool:
+    """A launcher shows an icon for an installed, enabled app with a launcher activity (user 0)."""
+    return state.resolve_launcher(package) is not None
+
+
+def home_layout(state: DeviceState) -> tuple[list[list[HomeIcon]], list[HomeIcon]]:
+    """``(pages, hotseat)`` the launcher shows now: the image's ``home_screen`` without the apps that get no icon
+    (a folder with no app left disappears), or the default layout (image docstring)."""
     home_pkg = state.launcher.split("/", 1)[0]
+    layout = state.image.home_screen
+    if layout is None:
+        dock = [p for p in DEFAULT_HOTSEAT if _shown(state, p)]
+        rest = [p for p in state.packages if p != home_pkg and p not in dock and _shown(state, p)]
+        pages = [[HomeIcon(_label(state, p), package=p) for p in rest[i:i + PAGE_CELLS]]
+                 for i in range(0, max(1, len(rest)), PAGE_CELLS)]
+        return pages, [HomeIcon(_label(state, p), package=p) for p in dock]
+    out: list[list[HomeIcon]] = []
+    for page in layout.pages:
+        icons: list[HomeIcon] = []
+        for item in page:
+            if isinstance(item, str):
+                if _shown(state, item):
+                    icons.append(HomeIcon(_label(state, item), package=item))
+                continue
+            apps = tuple((p, _label(state, p)) for p in item.apps if _shown(state, p))
+            if apps:
+                icons.append(HomeIcon(item.folder, folder=item.folder, apps=apps))
+        out.append(icons)
+    return out, [HomeIcon(_label(state, p), package=p) for p in layout.hotseat if _shown(state, p)]
+
+
+def _icon_node(home_pkg: str, icon: HomeIcon, box: tuple[int, int, int, int], icon_px: int,
+               title: bool = True) -> Node:
+    """A MIUI ShortcutIcon / FolderIcon (RelativeLayout) with ``icon_container`` and ``icon_title_container``
+    (Little-W/miui-home-sourse ``res/layout/application.xml``, ``folder_icon.xml``, ``icon_title.xml``)."""
+    left, top, right, bottom = box
+    cx = (left + right) // 2
+    img = (cx - icon_px // 2, top + icon_px // 6, cx + icon_px // 2, top + icon_px // 6 + icon_px)
+    rid = f"{home_pkg}:id/"
+    inner: list[Node] = [Node("android.widget.ImageView", home_pkg, img, resource_id=rid + "icon_icon",
+                              desc=icon.label)]
+    if icon.folder is not None:
+        cell = (img[2] - img[0]) // 3
+        previews = [Node("android.widget.ImageView", home_pkg,
+                         (img[0] + (i % 3) * cell, img[1] + (i // 3) * cell,
+                          img[0] + (i % 3 + 1) * cell, img[1] + (i // 3 + 1) * cell), desc=label)
+                    for i, (_pkg, label) in enumerate(icon.apps[:9])]
+        inner.append(Node("android.widget.FrameLayout", home_pkg, img, resource_id=rid + "preview_icons_container",
+                          children=previews))
+    container = Node("android.widget.FrameLayout", home_pkg, (img[0], top, img[2], img[3]),
+                     resource_id=rid + "icon_container",
+                     children=[Node("android.widget.FrameLayout", home_pkg, (img[0], top, img[2], img[3]),
+                                    children=inner)])
+    kids = [container]
+    if title:
+        text_box = (left, img[3], right, bottom)
+        kids.append(Node("android.widget.FrameLayout", home_pkg, text_box, resource_id=rid + "icon_title_container",
+                         children=[Node("android.widget.TextView", home_pkg, text_box, text=icon.label,
+                                        resource_id=rid + "icon_title")]))
+    action = ("folder", icon.folder) if icon.folder is not None else ("app", icon.package or "")
+    return Node("android.widget.RelativeLayout", home_pkg, box, clickable=True, focusable=True, children=kids,
+                action=action)
+
+
+def _launcher_window(state: DeviceState, w: int, h: int) -> Node:
+    """The MIUI launcher's window: workspace (current page only), page indicator, hotseat, or an open folder.
+
+    Shape (checked against real MIUI dumps; see ``tests/virtual_device/test_launcher_render.py``):
+
+    * the node sequence of a real MIUI home screen as XiaoMi/MobileBench's UI-agent prompts list it (uiautomator
+      dump → leaf and scrollable nodes in document order, ``agent_for_ui/xml_to_html.py``):
+      ``com.miui.home:id/workspace`` ScreenView (scrollable), a nested ScreenView page indicator with one
+      clickable ImageView per screen ("第1屏"), then per app ``icon_icon`` ImageView (content-desc = label) +
+      ``icon_title`` TextView, per folder ``icon_icon`` + one unnamed preview ImageView per app + ``icon_title``,
+      then ``hotseat_content_screen`` ScreenView with title-less ``icon_icon`` ImageViews;
+    * the containers that listing leaves out, from the MIUI Home layouts (Little-W/miui-home-sourse:
+      ``drag_layer.xml`` workspace + ``hotseat`` siblings; ``application.xml`` / ``folder_icon.xml`` icon =
+      RelativeLayout with ``icon_container`` and ``icon_title_container``; ``folder.xml``, ``folder_header.xml``,
+      ``folder_grid.xml``: an open folder's ``title`` TextView and ``folder_content`` GridView) and from real
+      xpaths of public uiautomator2/Appium scripts (``workspace/FrameLayout[1]/ScreenView`` is the indicator,
+      ``workspace/FrameLayout[2]/ViewGroup/RelativeLayout/FrameLayout[2]/TextView`` an icon title,
+      ``…:id/cell_layout`` the page grid);
+    * only the page on screen is in the dump (uiautomator skips invisible children, notes §2.3), as on a phone.
+      A real AOSP/Pixel launcher dump (``tests/fixtures/launcher/``, Matth33w/js-adb) is the counterpart the
+      harness also reads.
+    """
+    home_pkg = state.launcher.split("/", 1)[0]
+    rid = f"{home_pkg}:id/"
     top = _dp(state, 24)
+    pages, dock = home_layout(state)
+    page_index = min(max(0, state.launcher_page), len(pages) - 1)
     cell_w, cell_h = w // 4, _dp(state, 96)
-    icons: list[Node] = []
-    names = [p for p in state.packages.values()
-             if p.launcher_activity and state.installed_for(p) and state.enabled_for(p) and p.package != home_pkg]
-    for i, pkg in enumerate(names[:20]):
-        col, row = i % 4, i // 4
-        left, t = col * cell_w, top + _dp(state, 16) + row * cell_h
-        label = _label(state, pkg.package)
-        icons.append(Node("android.widget.TextView", home_pkg, (left, t, left + cell_w, t + cell_h), text=label,
-                          desc=label, resource_id="com.miui.home:id/icon_title", clickable=True, focusable=True))
-    workspace = Node("android.view.ViewGroup", home_pkg, (0, top, w, h), resource_id="com.miui.home:id/workspace",
-                     scrollable=True, children=icons)
-    return Node("android.widget.FrameLayout", home_pkg, (0, 0, w, h), children=[workspace])
+    icon_px = _dp(state, 56)
+    dock_h = _dp(state, 96)
+    dock_top = h - dock_h
+    ind_top, ind_bottom = dock_top - _dp(state, 18), dock_top
+    grid_top = top + _dp(state, 16)
+    folder = next((i for i in pages[page_index] if i.folder is not None and i.folder == state.open_folder), None)
+    if folder is not None:
+        return _folder_window(state, home_pkg, folder, w, h)
+    items = [_icon_node(home_pkg, icon, (col * cell_w, grid_top + row * cell_h, (col + 1) * cell_w,
+                                         grid_top + (row + 1) * cell_h), icon_px)
+             for n, icon in enumerate(pages[page_index][:PAGE_CELLS]) for row, col in (divmod(n, 4),)]
+    cell_layout = Node("android.view.ViewGroup", home_pkg, (0, grid_top, w, grid_top + 5 * cell_h),
+                       resource_id=rid + "cell_layout", children=items)
+    dot = _dp(state, 12)
+    first = w // 2 - len(pages) * dot // 2
+    dots = [Node("android.widget.ImageView", home_pkg, (first + i * dot, ind_top, first + (i + 1) * dot, ind_bottom),
+                 desc=f"第{i + 1}屏", clickable=True, selected=i == page_index, action=("page", str(i)))
+            for i in range(len(pages))]
+    indicator = Node("android.widget.FrameLayout", home_pkg, (0, ind_top, w, ind_bottom), children=[
+        Node("com.miui.home.launcher.ScreenView", home_pkg, (0, ind_top, w, ind_bottom), scrollable=True,
+             children=dots)])
+    screen = Node("android.widget.FrameLayout", home_pkg, (0, top, w, dock_top), children=[cell_layout])
+    workspace = Node("com.miui.home.launcher.ScreenView", home_pkg, (0, 0, w, h), resource_id=rid + "workspace",
+                     scrollable=True, children=[indicator, screen])
+    slot = w // max(4, len(dock) or 4)
+    dock_items = [_icon_node(home_pkg, icon, (i * slot, dock_top, (i + 1) * slot, h), icon_px, title=False)
+                  for i, icon in enumerate(dock)]
+    hotseat = Node("android.widget.FrameLayout", home_pkg, (0, dock_top, w, h), resource_id=rid + "hotseat",
+                   children=[Node("com.miui.home.launcher.ScreenView", home_pkg, (0, dock_top, w, h),
+                                  resource_id=rid + "hotseat_content_screen", scrollable=True, children=dock_items)])
+    content = Node("android.widget.FrameLayout", home_pkg, (0, 0, w, h), resource_id=rid + "screen_content",
+                   children=[workspace, hotseat])
+    drag = Node("android.widget.FrameLayout", home_pkg, (0, 0, w, h), resource_id=rid + "drag_layer",
+                children=[content])
+    return Node("android.widget.FrameLayout", home_pkg, (0, 0, w, h), children=[
+        Node("android.widget.FrameLayout", home_pkg, (0, 0, w, h), resource_id="android:id/content",
+             children=[drag])])
+
+
+def _folder_window(state: DeviceState, home_pkg: str, folder: HomeIcon, w: int, h: int) -> Node:
+    """An open MIUI folder (``folder_cling`` → Folder → header ``title`` + GridView ``folder_content``); a tap
+    outside its panel closes it."""
+    rid = f"{home_pkg}:id/"
+    fl = "android.widget.FrameLayout"
+    left, right = _dp(state, 24), w - _dp(state, 24)
+    rows = (len(folder.apps) + 2) // 3
+    cell_w, cell_h, icon_px = (right - left) // 3, _dp(state, 96), _dp(state, 56)
+    top = h // 3 - _dp(state, 40)
+    grid_top = top + _dp(state, 64)
+    bottom = grid_top + max(1, rows) * cell_h + _dp(state, 16)
+    icons = []
+    for n, (pkg, label) in enumerate(folder.apps):
+        row, col = divmod(n, 3)
+        box = (left + col * cell_w, grid_top + row * cell_h, left + (col + 1) * cell_w, grid_top + (row + 1) * cell_h)
+        icons.append(_icon_node(home_pkg, HomeIcon(label, package=pkg), box, icon_px))
+    title = Node("android.widget.TextView", home_pkg, (left + _dp(state, 16), top, right, grid_top),
+                 text=folder.label, resource_id=rid + "title")
+    header = Node(fl, home_pkg, (left, top, right, grid_top), resource_id=rid + "folder_header", children=[title])
+    grid_box = (left, grid_top, right, bottom)
+    grid = Node("android.widget.GridView", home_pkg, grid_box, resource_id=rid + "folder_content", focusable=True,
+                children=icons)
+    container = Node(fl, home_pkg, grid_box, children=[Node(fl, home_pkg, grid_box, children=[grid])])
+    background = Node("android.widget.LinearLayout", home_pkg, (left, top, right, bottom),
+                      resource_id=rid + "background", children=[header, container])
+    panel = Node("android.widget.LinearLayout", home_pkg, (left, top, right, bottom), resource_id=rid + "folder",
+                 clickable=True, children=[background])
+    cling = Node(fl, home_pkg, (0, 0, w, h), resource_id=rid + "folder_cling", clickable=True, children=[panel],
+                 action=("close", ""))
+    drag = Node(fl, home_pkg, (0, 0, w, h), resource_id=rid + "drag_layer", children=[cling])
+    return Node(fl, home_pkg, (0, 0, w, h), children=[
+        Node(fl, home_pkg, (0, 0, w, h), resource_id="android:id/content", children=[drag])])
 
 
 def _app_window(state: DeviceState, package: str, w: int, h: int) -> Node:
@@ -214,7 +383,10 @@ def current_screen(state: DeviceState) -> Screen:
         if focus is not None and window and focus.package != home_pkg and window == focus.component:
             return Screen("app", focus.package, _label(state, focus.package), "",
                           [_app_window(state, focus.package, w, h), bar], state.sdk, w, h)
-        return Screen("launcher", home_pkg, "Home", "", [_launcher_window(state, w, h), bar], state.sdk, w, h)
+        pages, dock = home_layout(state)
+        detail = f"page {state.launcher_page}|folder {state.open_folder}|{pages!r}|{dock!r}"
+        return Screen("launcher", home_pkg, "Home", "", [_launcher_window(state, w, h), bar], state.sdk, w, h,
+                      detail=detail)
 
 
 # -- hierarchy XML (AccessibilityNodeInfoDumper) ------------------------------------------------------------------
@@ -238,7 +410,7 @@ def _node_xml(node: Node, index: int, depth: int, max_depth: int, sdk: int, disp
               'checkable="false"', 'checked="false"', f'clickable="{str(node.clickable).lower()}"', 'enabled="true"',
               f'focusable="{str(node.focusable).lower()}"', f'focused="{str(node.focused).lower()}"',
               f'scrollable="{str(node.scrollable).lower()}"', f'long-clickable="{str(node.clickable).lower()}"',
-              'password="false"', 'selected="false"', 'visible-to-user="true"',
+              'password="false"', f'selected="{str(node.selected).lower()}"', 'visible-to-user="true"',
               f'bounds="[{vb[0]},{vb[1]}][{vb[2]},{vb[3]}]"']
     order[0] += 1
     if sdk >= 24:
@@ -305,13 +477,7 @@ def render_screen(screen: Screen, scale: float = 1.0) -> Any:
             if node.text:
                 draw.text((node.bounds[0] + 8, node.bounds[1] + h // 8), node.text, fill=(20, 20, 20), font=big)
     else:
-        draw.rectangle((0, 0, w, h), fill=(30, 60, 110))
-        for node, _ in app_root.walk():
-            if node.text:
-                x0, y0, x1, _y1 = node.bounds
-                draw.rounded_rectangle((x0 + w // 32, y0, x1 - w // 32, y0 + (x1 - x0) // 2),
-                                       radius=w // 40, fill=_colour(node.text))
-                draw.text((x0 + w // 32, y0 + (x1 - x0) // 2 + 4), node.text[:10], fill=(255, 255, 255), font=small)
+        _draw_launcher(draw, app_root, w, h, small)
     draw.rectangle((0, 0, w, screen.windows[-1].bounds[3]), fill=(0, 0, 0))
     draw.text((8, 4), "12:00", fill=(255, 255, 255), font=small)
     if screen.kind in ("crash", "anr"):
@@ -327,6 +493,46 @@ def render_screen(screen: Screen, scale: float = 1.0) -> Any:
     if scale != 1.0:
         img = img.resize((max(1, int(w * scale)), max(1, int(h * scale))))
     return img
+
+
+def _draw_launcher(draw: Any, root: Node, w: int, h: int, font: Any) -> None:
+    """The launcher: wallpaper, icons (a coloured tile per app, a grey tile with mini tiles per folder), titles,
+    page dots (the current one filled), the dock, or an open folder's panel over a dimmed wallpaper."""
+    folder_open = any(n.resource_id.endswith(":id/folder_content") for n, _ in root.walk())
+    draw.rectangle((0, 0, w, h), fill=(18, 36, 66) if folder_open else (30, 60, 110))
+
+    def visit(node: Node, in_preview: bool) -> None:
+        rid = node.resource_id.rsplit(":id/", 1)[-1] if ":id/" in node.resource_id else ""
+        x0, y0, x1, y1 = node.bounds
+        if rid == "background":
+            draw.rounded_rectangle(node.bounds, radius=w // 30, fill=(235, 238, 245))
+        elif rid == "icon_icon":
+            folder = any(c.resource_id.endswith(":id/preview_icons_container") for c in node_parent_kids(node))
+            draw.rounded_rectangle(node.bounds, radius=w // 50, fill=(150, 150, 160) if folder
+                                   else _colour(node.desc))
+        elif in_preview and node.desc:
+            pad = max(1, (x1 - x0) // 8)
+            draw.rounded_rectangle((x0 + pad, y0 + pad, x1 - pad, y1 - pad), radius=pad, fill=_colour(node.desc))
+        elif rid in ("icon_title", "title") and node.text:
+            colour = (20, 20, 20) if folder_open else (255, 255, 255)
+            draw.text((x0 + 8, y0 + 4), node.text[:14], fill=colour, font=font)
+        elif node.desc and node.action[:1] == ("page",):
+            cx, cy, r = (x0 + x1) // 2, (y0 + y1) // 2, max(2, (x1 - x0) // 4)
+            draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(255, 255, 255) if node.selected else None,
+                         outline=(255, 255, 255))
+        for child in node.children:
+            visit(child, in_preview or rid == "preview_icons_container")
+
+    parents: dict[int, Node] = {}
+    for node, _ in root.walk():
+        for child in node.children:
+            parents[id(child)] = node
+
+    def node_parent_kids(node: Node) -> list[Node]:
+        parent = parents.get(id(node))
+        return parent.children if parent is not None else []
+
+    visit(root, False)
 
 
 def screenshot_jpeg(state: DeviceState, scale: float = 1.0, quality: int = 80) -> bytes:
@@ -354,7 +560,7 @@ _STRING_FIELDS = {
     "resourceId": ("resource_id", "eq"), "resourceIdMatches": ("resource_id", "matches"),
 }
 _BOOL_FIELDS = {"clickable": "clickable", "longClickable": "clickable", "scrollable": "scrollable",
-                "focusable": "focusable", "focused": "focused"}
+                "focusable": "focusable", "focused": "focused", "selected": "selected"}
 
 
 def _string_op(op: str, have: str, want: str) -> bool:
@@ -379,7 +585,7 @@ def _matches(selector: dict[str, Any], node: Node, index: int) -> bool:
         elif key in _BOOL_FIELDS:
             if bool(getattr(node, _BOOL_FIELDS[key])) != bool(value):
                 return False
-        elif key in ("checkable", "checked", "selected"):
+        elif key in ("checkable", "checked"):
             if bool(value):
                 return False
         elif key == "enabled":
@@ -411,7 +617,7 @@ def _obj_info(node: Node) -> dict[str, Any]:
             "contentDescription": node.desc or None, "packageName": node.package,
             "resourceName": node.resource_id or None, "text": node.text, "checkable": False, "checked": False,
             "clickable": node.clickable, "enabled": True, "focusable": node.focusable, "focused": node.focused,
-            "longClickable": node.clickable, "scrollable": node.scrollable, "selected": False}
+            "longClickable": node.clickable, "scrollable": node.scrollable, "selected": node.selected}
 
 
 # -- keys and dialog dismissal -----------------------------------------------------------------------------------
@@ -432,22 +638,41 @@ def dismiss_dialog(state: DeviceState) -> bool:
 
 
 def press_key(state: DeviceState, key: str) -> bool:
-    """``pressKey``: ``back`` closes a dialog (else leaves the app: launcher), ``home`` goes home; others no-op."""
+    """``pressKey``: ``back`` closes a dialog, else an open launcher folder, else leaves the app (launcher);
+    ``home`` goes home (default page, folder closed); others no-op."""
     with state.lock:
         if key == "back":
-            if not dismiss_dialog(state):
+            if dismiss_dialog(state):
+                return True
+            on_launcher = state.focus is not None and state.focus.package == state.launcher.split("/", 1)[0]
+            if on_launcher and state.open_folder is not None:
+                state.open_folder = None
+            else:
                 state.go_home()
         elif key == "home":
             dismiss_dialog(state)
-            state.go_home()
+            state.press_home()
     return True
 
 
 _KEYCODES = {3: "home", 4: "back"}
 
 
+def _hit(root: Node, x: float, y: float) -> Node | None:
+    """The deepest node with a launcher ``action`` under ``(x, y)``."""
+    left, top, right, bottom = root.bounds
+    if not (left <= x <= right and top <= y <= bottom):
+        return None
+    for child in reversed(root.children):
+        found = _hit(child, x, y)
+        if found is not None:
+            return found
+    return root if root.action else None
+
+
 def click(state: DeviceState, x: float, y: float) -> bool:
-    """``click``: a click on a dialog button closes the dialog; other clicks change nothing."""
+    """``click``: a dialog button closes the dialog; on the launcher a tap opens a folder, starts an app, jumps to
+    a page (indicator) or, outside an open folder, closes it; other clicks change nothing."""
     screen = current_screen(state)
     if screen.kind in ("crash", "anr"):
         for node, _ in screen.windows[0].walk():
@@ -456,6 +681,43 @@ def click(state: DeviceState, x: float, y: float) -> bool:
                 if node.resource_id not in ("android:id/aerr_wait", "android:id/button2"):
                     dismiss_dialog(state)
                 return True
+        return True
+    if screen.kind != "launcher":
+        return True
+    target = _hit(screen.windows[0], x, y)
+    if target is None:
+        return True
+    kind, value = target.action
+    with state.lock:
+        if kind == "folder":
+            state.open_folder = value
+        elif kind == "close":
+            state.open_folder = None
+        elif kind == "page":
+            state.launcher_page = int(value)
+        elif kind == "app":
+            activity = state.resolve_launcher(value)
+            if activity is not None:
+                state.open_folder = None
+                state.launch(value, activity)
+    return True
+
+
+def swipe(state: DeviceState, sx: float, sy: float, ex: float, ey: float) -> bool:
+    """``swipe``: on the launcher (no folder open) a horizontal swipe of more than a fifth of the screen turns the
+    page (finger to the left: the next page, if any; to the right: the previous one, never before the first)."""
+    screen = current_screen(state)
+    if screen.kind != "launcher":
+        return True
+    dx, dy = ex - sx, ey - sy
+    if abs(dx) < screen.width / 5 or abs(dx) <= abs(dy):
+        return True
+    with state.lock:
+        if state.open_folder is not None:
+            return True
+        pages, _dock = home_layout(state)
+        step = 1 if dx < 0 else -1
+        state.launcher_page = min(max(0, state.launcher_page + step), len(pages) - 1)
     return True
 
 
@@ -581,6 +843,10 @@ class U2Server:
             return press_key(state, str(params[0]).lower() if params else "")
         if name == "pressKeyCode":
             return press_key(state, _KEYCODES.get(int(params[0]), "") if params else "")
+        if name == "swipe":
+            if len(params) < 4 or not all(isinstance(p, int | float) for p in params[:4]):
+                raise RpcError(-32602, "java.lang.IllegalArgumentException", "swipe needs sx, sy, ex, ey, steps")
+            return swipe(state, *(float(p) for p in params[:4]))
         if name == "click":
             if len(params) >= 2 and all(isinstance(p, int | float) for p in params[:2]):
                 return click(state, float(params[0]), float(params[1]))

@@ -23,6 +23,7 @@ from harness.profiles.models import (
     FirstScreen,
     LaunchSpec,
     MatchSpec,
+    Placement,
     ProfileFile,
     VersionSpec,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "FirstScreen",
     "LaunchSpec",
     "MatchSpec",
+    "Placement",
     "ProfileFile",
     "ProfileSet",
     "VersionSpec",

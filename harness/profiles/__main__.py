@@ -69,15 +69,24 @@ def _launch_text(req: AppRequirement) -> str:
     return ", ".join(parts) or "launches"
 
 
+def _placement_text(req: AppRequirement) -> str:
+    if req.placement is None:
+        return "-"
+    where = f"folder {req.placement.folder!r}" if req.placement.folder is not None else "home screen"
+    label = f", label {req.placement.label!r}" if req.placement.label is not None else ""
+    return f"{where} p{req.placement.target_page}{label}"
+
+
 def requirements_table(profile: DeviceProfile, region: str | None, operator: str | None = None) -> str:
     """The resolved requirements of ``profile`` for ``region`` as a plain-text table with a header."""
     reqs = profile.requirements(region, operator)
     head = ["PACKAGE", "NAME", "PRESENCE", "VERSION", "INSTALL KIND", "UPDATE OK", "ENABLED", "PARTITIONS",
-            "SEVERITY", "LAUNCH", "SOURCE"]
+            "SEVERITY", "LAUNCH", "PLACEMENT", "SOURCE"]
     rows = [[r.package, r.name, r.presence, _version_text(r), r.install_kind,
              "yes" if r.allow_updated else "no", "yes" if r.enabled else "no",
              ",".join(r.partitions) if r.partitions else "any", r.severity, _launch_text(r),
-             r.source + (f" (override {r.override_source})" if r.override_source else "")] for r in reqs]
+             _placement_text(r), r.source + (f" (override {r.override_source})" if r.override_source else "")]
+            for r in reqs]
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
     lines = [f"{profile.id} - {profile.name} ({display_path(profile.path)})",
              f"match: {profile.match.describe()}; regions: {','.join(profile.regions)}",

@@ -291,12 +291,62 @@ class LaunchSpec(BaseModel):
     first_screen: FirstScreen | None = None
 
 
+def _check_page(value: int) -> int:
+    if value >= 1:
+        return value
+    raise fail(f"page {value} does not exist: pages are counted from 1",
+               "page 1 is the default home screen (the page HOME shows), page 2 the one to its right")
+
+
+class Placement(BaseModel):
+    """Where the app's icon must be on the launcher (GTS HomescreenLayoutTest's idea, for partner apps).
+
+    Exactly one of ``home_screen: true`` (the icon directly on the home screen, or in its hotseat/dock) or
+    ``folder: <name>`` (the icon inside a folder of that name on the home screen). ``page`` (>= 1, default 1) is
+    the workspace page counted from the *default* home screen (the page HOME shows) to the right: page 1 is the
+    default home screen. ``label`` is the icon's text on the launcher when it differs from the app's ``name``.
+    """
+
+    model_config = _FORBID
+
+    home_screen: StrictBool | None = None
+    folder: NonEmptyStr | None = None
+    page: Annotated[int, Field(strict=True), AfterValidator(_check_page)] | None = None
+    label: NonEmptyStr | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Placement:
+        if self.home_screen is False:
+            raise fail("`home_screen: false` agrees nothing",
+                       "write `home_screen: true`, or `folder: <name>`, or remove `placement` (no placement agreed)")
+        if self.home_screen and self.folder is not None:
+            raise fail("`home_screen` and `folder` cannot be used together",
+                       "`folder: <name>` already means a folder on the home screen; keep one of the two")
+        if not self.home_screen and self.folder is None:
+            raise fail("placement names no place",
+                       "give `home_screen: true` or `folder: <name>` (optionally with `page: N`)")
+        return self
+
+    @property
+    def target_page(self) -> int:
+        """The workspace page the icon (or its folder) must be on: ``page``, default 1 (the default home screen)."""
+        return self.page or 1
+
+    def describe(self, label: str) -> str:
+        """One-line text of the agreement, e.g. ``icon "Word" in folder "Microsoft" on home screen page 1``."""
+        where = f"home screen page {self.target_page}" + (" (the default home screen)" if self.target_page == 1
+                                                           else "")
+        if self.folder is not None:
+            return f'icon "{label}" in folder "{self.folder}" on {where}'
+        return f'icon "{label}" on {where} or its hotseat'
+
+
 class AppSpec(BaseModel):
     """One contracted app as written in an app set or a profile (before region resolution).
 
     Defaults: ``required_in`` None (= every region of the profile), ``elsewhere`` any, ``install_kind`` any,
     ``allow_updated`` true, ``enabled`` true, ``severity`` normal; ``version``, ``partitions``,
-    ``launcher_activity`` and ``launch`` None (not checked / resolved by the harness).
+    ``launcher_activity``, ``launch`` and ``placement`` None (not checked / resolved by the harness).
 
     Per operator, the counterparts of the region rules: ``required_on`` (operators on which the app is required,
     where its region requires it; None = every operator), ``other_operators`` (presence on the other operators:
@@ -322,6 +372,7 @@ class AppSpec(BaseModel):
     required_on: Annotated[list[OperatorCode], Field(min_length=1), AfterValidator(_unique)] | None = None
     other_operators: Literal["absent", "any"] = "any"
     version_by_operator: dict[OperatorCode, VersionSpec] = Field(default_factory=dict)
+    placement: Placement | None = None
 
     _source: str = PrivateAttr(default="")
     _override_source: str | None = PrivateAttr(default=None)
@@ -422,6 +473,7 @@ class AppRequirement(BaseModel):
 
     ``package`` is after ``package_by_region``; ``version`` after ``version_by_region`` (None: any version);
     ``presence`` is ``required`` (must be installed for user 0), ``absent`` (must not be installed) or ``any``.
+    ``placement`` is where its launcher icon must be (None: no placement agreed).
     ``source`` is ``path:line`` of the app entry, ``override_source`` that of the profile override, if any.
     ``operator`` is the device's operator (MCC-MNC) the requirement was resolved for; ``operator_rule`` names the
     operator rule that decided presence or version (``required on 405-857 (Jio)``), for failure tags;
@@ -444,6 +496,7 @@ class AppRequirement(BaseModel):
     launch: LaunchSpec | None
     source: str
     override_source: str | None = None
+    placement: Placement | None = None
     region: str | None = None
     profile: str = ""
     operator: str | None = None
@@ -535,7 +588,8 @@ class DeviceProfile(BaseModel):
                 install_kind=spec.install_kind, allow_updated=spec.allow_updated,
                 partitions=list(spec.partitions) if spec.partitions is not None else None,
                 enabled=spec.enabled, launcher_activity=spec.launcher_activity, severity=spec.severity,
-                launch=spec.launch, source=spec.source, override_source=spec.override_source,
+                launch=spec.launch, placement=spec.placement, source=spec.source,
+                override_source=spec.override_source,
                 region=reg, profile=self.id, operator=operator, operator_rule=rule, operator_unknown=unknown))
         return out
 

@@ -36,6 +36,8 @@ PRODUCT_CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ANR", ("[ANR]",)),
     ("No first screen", ("[no first screen]",)),
     ("Slow launch", ("[slow launch]",)),
+    ("Not on home screen", ("[not on home screen]",)),
+    ("Not in folder", ("[not in folder]",)),
 )
 
 #: Infrastructure categories: (name, harness.errors class names that select it). The last one is a catch-all.

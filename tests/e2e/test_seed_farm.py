@@ -16,9 +16,9 @@ from tests.e2e.conftest import run_suites
 EXPECTED_FAILURES = {
     "mi5-cn": set(),
     "mimax-in": {("launch", "Excel")},
-    "mimax-in-updated": {("operator", None)},  # a Vodafone (404-20) SIM: not an agreed operator
+    "mimax-in-updated": {("operator", None), ("home_screen", "Outlook")},  # a Vodafone (404-20) SIM
     "mi4s-cn": {("presence", "Excel"), ("launch", "PowerPoint")},
-    "redmi-note3-in": {("version", "Word")},
+    "redmi-note3-in": {("version", "Word"), ("home_screen", "Skype")},
     "redmi3-id": {("enabled", "Skype"), ("launch", "Outlook")},
     "redmi-note3-ru": {("region", None)},
     "redmi8a-cn-real": {("presence", "Outlook")},
@@ -26,7 +26,7 @@ EXPECTED_FAILURES = {
 
 PACKAGE_SUITES = ("suites/test_presence.py", "suites/test_version.py", "suites/test_placement.py",
                   "suites/test_region.py")
-ALL_SUITES = (*PACKAGE_SUITES, "suites/test_launch.py")
+ALL_SUITES = (*PACKAGE_SUITES, "suites/test_launch.py", "suites/test_home_screen.py")
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +42,8 @@ def test_every_seed_device_is_checked(seed_run):
     assert set(by_image) == set(EXPECTED_FAILURES), run.output[-3000:]
     for image, records in by_image.items():
         checks = {r["check"] for r in records}
-        assert {"presence", "version", "install_kind", "enabled", "region", "operator", "app_region",
-                "launch"} <= checks, image
+        assert {"presence", "version", "install_kind", "enabled", "region", "operator", "app_region", "launch",
+                "home_screen"} <= checks, image
 
 
 @pytest.mark.parametrize("image", sorted(EXPECTED_FAILURES))
@@ -67,6 +67,25 @@ def test_failure_messages_name_device_package_expected_found(seed_run):
     assert "[missing app] MI 4S" in out
     assert "[disabled] Redmi 3" in out
     assert "[region not agreed] Redmi Note 3" in out
+    assert "[not on home screen] Redmi Note 3" in out and "Skype has no icon on home screen page 1" in out
+    assert "[not in folder] MI MAX" in out and 'Outlook is not in folder "Microsoft"' in out
+
+
+def test_the_matrix_shows_each_home_screen_failure_kind(seed_run):
+    """Every new failure kind reaches the compliance matrix as its own category (issue 10 part 3)."""
+    from harness.reporting.matrix import build_matrix
+    from harness.reporting.records import Record
+
+    run, farm = seed_run
+    image_of = {d.serial: d.name for d in farm.devices}
+    matrix = build_matrix([Record.model_validate(r) for r in run.records])
+    cells = {(image_of[d.serial], col): d.cells[col] for d in matrix.devices for col in matrix.columns}
+    skype, outlook = cells[("redmi-note3-in", "Skype")], cells[("mimax-in-updated", "Outlook")]
+    assert (skype.status, skype.check, skype.category) == ("failed", "home_screen", "Not on home screen")
+    assert (outlook.status, outlook.check, outlook.category) == ("failed", "home_screen", "Not in folder")
+    assert "Skype has no icon on home screen page 1" in skype.reason and "not in folder" in outlook.reason
+    word = cells[("mi5-cn", "Word")]
+    assert word.status == "passed" and any(c.check == "home_screen" and c.outcome == "passed" for c in word.checks)
 
 
 def test_gate_exit_code_and_summary(seed_run):

@@ -471,8 +471,14 @@ def _input(ctx: Ctx, argv: list[str]) -> int:
             if code < 0:
                 ctx.err(f"Error: Unknown keycode: {key}\n")
                 return 1
-            if code in (3, 4) and st.focus is not None:
-                st.go_home()
+            if code == 3 and st.focus is not None:
+                st.press_home()
+            elif code == 4 and st.focus is not None:
+                with st.lock:
+                    if st.open_folder is not None and st.focus.package == st.launcher.split("/", 1)[0]:
+                        st.open_folder = None  # BACK closes an open launcher folder
+                    else:
+                        st.go_home()
             elif code == 26:
                 st.screen_on = not st.screen_on
             elif code == 224:
