@@ -6,7 +6,8 @@ command (default 300 ms, about what a batched ``dumpsys package`` costs on a 201
 ``pytest`` runs of the compliance suites as a user would start them (Allure results and records written).
 Prints, in one run, side by side:
 
-* non-launch suites (presence, version, placement, region): 1 device vs ``--devices`` devices on one adb server,
+* non-launch suites (every suite but launch and home screen: presence, version, placement, region, signer ...):
+  1 device vs ``--devices`` devices on one adb server,
   and the same with ``-n 4``;
 * launch suite: 1 device vs ``--launch-devices`` devices;
 * non-launch suites on ``--big`` devices spread over ``--hosts`` adb servers (farm hosts on loopback), with the
@@ -44,8 +45,9 @@ sys.path.insert(0, str(ROOT))
 from virtual_device.testing import AdbServer, Farm, adb_binary  # noqa: E402
 
 IMAGES = ROOT / "virtual_device" / "images"
-NON_LAUNCH = ["suites/test_presence.py", "suites/test_version.py", "suites/test_placement.py",
-              "suites/test_region.py"]
+UI_SUITES = {"test_launch.py", "test_home_screen.py"}
+"""Suites that drive the phone's screen (launch, home screen); the others read package state only."""
+NON_LAUNCH = sorted(f"suites/{p.name}" for p in (ROOT / "suites").glob("test_*.py") if p.name not in UI_SUITES)
 LAUNCH = ["suites/test_launch.py"]
 
 

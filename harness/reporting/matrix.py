@@ -119,11 +119,13 @@ def short_reason(record: Record, limit: int = 200) -> str:
 
 _VERSION_FOUND_RE = re.compile(r"version_name (?P<name>.+?) \(version_code (?P<code>-?\d+)\)")
 _LAUNCH_MS_RE = re.compile(r" in (?P<ms>\d+) ms")
+_HOME_RE = re.compile(r'in folder "(?P<folder>[^"]+)" on page (?P<page>\d+)')
 
 
 def found_summary(records: Iterable[Record]) -> str:
     """What passing checks found, for a PASS cell: ``16.0.7070.2036 (2002707036) · system at /system/app/Word ·
-    launched in 812 ms`` (version, install kind, launch time; the region for the device column)."""
+    launched in 812 ms · in folder Microsoft (page 1)`` (version, install kind, launch time, icon placement; the
+    region and operator for the device column)."""
     parts: dict[str, str] = {}
     for r in records:
         if r.outcome != "passed" or not r.found:
@@ -138,7 +140,13 @@ def found_summary(records: Iterable[Record]) -> str:
             parts["launch"] = f"launched in {m['ms']} ms" if m else "launched"
         elif r.check == "region":
             parts["region"] = f"region {r.found}"
-    order = ("region", "version", "install_kind", "launch")
+        elif r.check == "operator":
+            parts["operator"] = f"operator {r.found}"
+        elif r.check == "home_screen":
+            m = _HOME_RE.search(r.found)
+            parts["home_screen"] = (f"in folder {m['folder']} (page {m['page']})" if m and m["folder"] else
+                                    "on the home screen")
+    order = ("region", "operator", "version", "install_kind", "launch", "home_screen")
     return _one_line(" · ".join(parts[k] for k in order if k in parts), 240)
 
 
