@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from harness.adb import CommandResult, DeviceEntry, DeviceLink
+from harness.adb import DEFAULT_EXEC_MAX_BYTES, CommandResult, DeviceEntry, DeviceLink, ExecResult, ShellScript
 from harness.errors import AdbTimeout, DeviceError, DeviceUnavailable, ParseError
 from harness.facts import DeviceFacts
 from harness.inventory import Inventory, collect_inventory
@@ -108,6 +108,15 @@ class Device:
         Returns the :class:`~harness.adb.CommandResult`; raises the :mod:`harness.errors` device errors.
         """
         return self._guarded(self.link.shell, list(argv), timeout=timeout)
+
+    def exec_out(self, argv: Sequence[str] | ShellScript, *, timeout: float | None = None,
+                 max_bytes: int = DEFAULT_EXEC_MAX_BYTES) -> ExecResult:
+        """Run a command or script through ``exec:`` (raw bytes, binary-safe; :meth:`DeviceLink.exec_out`).
+
+        Marks the device gone on loss or timeout; raises the :mod:`harness.errors` device errors.
+        """
+        script = argv if isinstance(argv, ShellScript) else list(argv)
+        return self._guarded(self.link.exec_out, script, timeout=timeout, max_bytes=max_bytes)
 
     def screenshot(self) -> bytes:
         """PNG bytes of the current screen. Raises DeviceError."""
