@@ -2,6 +2,8 @@
 # Set up everything the harness needs on a fresh machine, from the project's own files; idempotent.
 #   - .venv with the pinned Python packages (pyproject.toml), reinstalled when pyproject.toml changes
 #   - the Allure report generator from npm and Debian's Chromium (tools/setup_report_toolchain.sh)
+#   - Debian's aapt, zipalign, apksigner, android-framework-res and the fixture APKs built with them, which the
+#     virtual devices serve for the signer check (tools/setup_apk_tools.sh)
 # Usage: bash tools/setup.sh [--no-report-toolchain]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,7 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
   rm -f .venv/.installed-* && touch "$stamp"
 fi
+bash tools/setup_apk_tools.sh .venv/bin/python
 if [ "${1:-}" != "--no-report-toolchain" ] && [ -f tools/setup_report_toolchain.sh ]; then
   bash tools/setup_report_toolchain.sh
 fi
