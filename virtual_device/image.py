@@ -81,11 +81,14 @@ class Behaviour(_Strict):
 
 
 class Factory(_Strict):
-    """The factory (hidden) copy of an updated system app, as listed under ``Hidden system packages:``."""
+    """The factory (hidden) copy of an updated system app, as listed under ``Hidden system packages:``.
+
+    ``apk``: the file served at ``code_path`` (a fixture name or a path, as for :attr:`Package.apk`)."""
 
     version_name: str
     version_code: int = Field(ge=0)
     code_path: str
+    apk: str | None = None
 
 
 class UserState(_Strict):
@@ -118,6 +121,10 @@ class Package(_Strict):
     reports its directory as ``codePath=``. ``kind``: ``system`` (SYSTEM flag), ``updated_system`` (SYSTEM +
     UPDATED_SYSTEM_APP, live copy in /data/app, ``factory`` required), ``removable_preload`` (MIUI
     /system/data-app, no SYSTEM flag), ``user``.
+
+    ``apk``: the real APK file served at ``code_path`` (and at each split's path): the name of a fixture of
+    :mod:`virtual_device.apk_fixtures` (``partner-v1v2``; built on demand) or a file path relative to the image.
+    Without it the device serves a few stable filler bytes that are no ZIP (enough for ``md5sum`` and ``ls``).
     """
 
     package: str
@@ -137,6 +144,7 @@ class Package(_Strict):
     uid: int | None = Field(None, ge=1000)
     privileged: bool = False
     installer: str | None = None
+    apk: str | None = None
 
     @field_validator("package")
     @classmethod
@@ -357,6 +365,7 @@ def _semantic_errors(image: Image, path: str, locs: Locations) -> list[ProfileEr
                                  line=locs.line_for(("users",)), key="users"))
     seen: dict[str, int] = {}
     for i, pkg in enumerate(image.packages):
+        errors += _resolve_apks(pkg, i, path, locs)
         if pkg.package in seen:
             errors.append(ImageError(f"package {pkg.package} is listed twice (first as packages[{seen[pkg.package]}])",
                                      path=path, line=locs.line_for(("packages", i, "package")),
@@ -368,6 +377,23 @@ def _semantic_errors(image: Image, path: str, locs: Locations) -> list[ProfileEr
                                          line=locs.line_for(("packages", i, "users", str(uid))),
                                          key=f"packages[{i}].users.{uid}",
                                          hint="known users: " + ", ".join(str(u) for u in user_ids)))
+    return errors
+
+
+def _resolve_apks(pkg: Package, index: int, path: str, locs: Locations) -> list[ProfileError]:
+    """Replace ``apk`` (and ``factory.apk``) by the absolute path of the file to serve; errors for unknown ones."""
+    from virtual_device.apk_fixtures import ApkFixtureError, resolve  # builds fixture APKs on first use
+
+    errors: list[ProfileError] = []
+    for owner, loc in ((pkg, ("packages", index, "apk")), (pkg.factory, ("packages", index, "factory", "apk"))):
+        if owner is None or owner.apk is None:
+            continue
+        try:
+            owner.apk = str(resolve(owner.apk, Path(path).parent))
+        except ApkFixtureError as exc:
+            key = f"packages[{index}]." + ".".join(str(p) for p in loc[2:])
+            errors.append(ImageError(str(exc), path=path, line=locs.line_for(loc), key=key,
+                                     hint="name a fixture of virtual_device/apk_fixtures.py or an APK file"))
     return errors
 
 
