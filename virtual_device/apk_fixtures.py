@@ -90,6 +90,7 @@ class FixtureSpec:
     ``signers``: key names, oldest first (two = a key rotation: v1/v2 by the first, v3 by the last with the
     lineage); empty = unsigned. ``schemes``: a subset of ``{"v1", "v2", "v3"}``. ``min_sdk``: the manifest's
     ``minSdkVersion`` (apksigner needs v1 below 24). ``pad_bytes``: size of a STORED ``assets/padding.bin`` entry.
+    ``entries``: extra small entries ``assets/e/<n>.txt`` (a large central directory, as real apps have).
     ``default``: part of the set :func:`ensure_built` builds (the 50 MiB benchmark APK is built on request).
     """
 
@@ -98,6 +99,7 @@ class FixtureSpec:
     schemes: frozenset[str] = field(default_factory=lambda: frozenset({"v1", "v2"}))
     min_sdk: int = 19
     pad_bytes: int = 0
+    entries: int = 0
     default: bool = True
     description: str = ""
 
@@ -112,8 +114,10 @@ FIXTURES: dict[str, FixtureSpec] = {s.name: s for s in (
     FixtureSpec("other-v1v2", ("other",), description="signed by a key that is not the partner's"),
     FixtureSpec("testkey-v1v2", ("aosp-testkey",), description="signed with AOSP's public testkey"),
     FixtureSpec("unsigned", (), frozenset(), description="no signature at all"),
-    FixtureSpec("partner-v1v2-50m", ("partner",), pad_bytes=50 * 1024 * 1024, default=False,
-                description="partner v1 + v2 with a 50 MiB stored entry (benchmark)"),
+    FixtureSpec("partner-v1v2-3000", ("partner",), entries=3000, default=False,
+                description="partner v1 + v2 with 3000 small entries (a central directory larger than the tail)"),
+    FixtureSpec("partner-v1v2-50m", ("partner",), pad_bytes=50 * 1024 * 1024, entries=3000, default=False,
+                description="partner v1 + v2, 3000 entries and a 50 MiB stored entry (benchmark)"),
 )}
 """Every fixture APK by name (the names image files use in ``apk:``)."""
 
@@ -211,6 +215,8 @@ def build_one(spec: FixtureSpec, out: Path) -> Path:
         with zipfile.ZipFile(tmp / "unaligned.apk", "a") as zf:
             zf.writestr(zipfile.ZipInfo("assets/fixture.txt", (2016, 1, 1, 0, 0, 0)),
                         f"preload-harness fixture {spec.name}: {spec.description}\n")
+            for n in range(spec.entries):
+                zf.writestr(zipfile.ZipInfo(f"assets/e/{n:05d}.txt", (2016, 1, 1, 0, 0, 0)), f"entry {n}\n")
             if spec.pad_bytes:
                 info = zipfile.ZipInfo("assets/padding.bin", (2016, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_STORED

@@ -123,6 +123,28 @@ def _check_region(value: str) -> str:
                "use two upper-case letters as in ro.miui.region, e.g. CN, IN, ID, BR")
 
 
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def _check_cert_digest(value: str) -> str:
+    """Validate a signing-certificate SHA-256 digest: 64 hex digits (returned in lower case)."""
+    text = value.strip()
+    if _HEX64.fullmatch(text):
+        return text.lower()
+    bare = text.replace(":", "").replace(" ", "")
+    if _HEX64.fullmatch(bare):
+        raise fail(f"signer digest {value!r} has separators",
+                   f"write the 64 hex digits without colons or spaces: `{bare.lower()}`")
+    if re.fullmatch(r"[0-9a-fA-F]+", bare) and len(bare) in (32, 40):
+        kind = "MD5" if len(bare) == 32 else "SHA-1"
+        raise fail(f"signer digest {value!r} looks like an {kind} digest ({len(bare)} hex digits)",
+                   "give the certificate's SHA-256: 64 hex digits, as `apksigner verify --print-certs` prints "
+                   "\"certificate SHA-256 digest\"")
+    raise fail(f"signer digest {value!r} is not 64 hex digits ({len(text)} characters)",
+               "give the SHA-256 of the signing certificate, as `apksigner verify --print-certs` prints "
+               "\"certificate SHA-256 digest\" (64 hex digits, e.g. a40da80a...f5dc)")
+
+
 def _check_regex(value: str) -> str:
     try:
         re.compile(value)
@@ -152,6 +174,8 @@ PackageName = Annotated[str, AfterValidator(_check_package)]
 ClassName = Annotated[str, AfterValidator(_check_class)]
 Region = Annotated[str, AfterValidator(_check_region)]
 """An ISO 3166-1 alpha-2 code in upper case."""
+CertDigest = Annotated[str, AfterValidator(_check_cert_digest)]
+"""SHA-256 of a signing certificate (DER), 64 hex digits, normalised to lower case."""
 StrictBool = Annotated[bool, Field(strict=True)]
 Severity = Literal["blocker", "critical", "normal", "minor"]
 InstallKind = Literal["system", "removable_preload", "any"]
@@ -257,7 +281,11 @@ class AppSpec(BaseModel):
 
     Defaults: ``required_in`` None (= every region of the profile), ``elsewhere`` any, ``install_kind`` any,
     ``allow_updated`` true, ``enabled`` true, ``severity`` normal; ``version``, ``partitions``,
-    ``launcher_activity`` and ``launch`` None (not checked / resolved by the harness).
+    ``launcher_activity``, ``launch`` and ``signers`` None (not checked / resolved by the harness).
+
+    ``signers``: the agreed signing certificates, each the SHA-256 of the certificate (64 hex digits, as
+    ``apksigner verify --print-certs`` prints it). The app passes when the certificate Android uses for its APKs
+    is one of them, or when that certificate was rotated from one of them (APK Signature Scheme v3 lineage).
     """
 
     model_config = _FORBID
@@ -276,6 +304,7 @@ class AppSpec(BaseModel):
     launcher_activity: ClassName | None = None
     severity: Severity = "normal"
     launch: LaunchSpec | None = None
+    signers: Annotated[list[CertDigest], Field(min_length=1), AfterValidator(_unique)] | None = None
 
     _source: str = PrivateAttr(default="")
     _override_source: str | None = PrivateAttr(default=None)
@@ -375,6 +404,7 @@ class AppRequirement(BaseModel):
     ``package`` is after ``package_by_region``; ``version`` after ``version_by_region`` (None: any version);
     ``presence`` is ``required`` (must be installed for user 0), ``absent`` (must not be installed) or ``any``.
     ``source`` is ``path:line`` of the app entry, ``override_source`` that of the profile override, if any.
+    ``signers``: agreed signing-certificate SHA-256 digests (lower-case hex), or None when none is agreed.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -394,6 +424,7 @@ class AppRequirement(BaseModel):
     override_source: str | None = None
     region: str | None = None
     profile: str = ""
+    signers: tuple[str, ...] | None = None
 
 
 class DeviceProfile(BaseModel):
@@ -461,5 +492,6 @@ class DeviceProfile(BaseModel):
                 partitions=list(spec.partitions) if spec.partitions is not None else None,
                 enabled=spec.enabled, launcher_activity=spec.launcher_activity, severity=spec.severity,
                 launch=spec.launch, source=spec.source, override_source=spec.override_source,
-                region=reg, profile=self.id))
+                region=reg, profile=self.id,
+                signers=tuple(spec.signers) if spec.signers is not None else None))
         return out
