@@ -1,4 +1,4 @@
 """Root conftest: registers the preload-harness pytest plugin and the virtual device fixtures."""
 
 pytest_plugins = ["harness.plugin.farm", "harness.plugin.plugin", "harness.plugin.launch_fixtures",
-                  "virtual_device.pytest_plugin"]
+                  "harness.plugin.signer_fixtures", "virtual_device.pytest_plugin"]

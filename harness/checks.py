@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 
 from harness.inventory import PackageState
 from harness.reporting.text import neutralize
+from harness.signatures import PackageSigners
 
 Status = Literal["pass", "fail", "not_applicable"]
 
@@ -28,6 +29,8 @@ CATEGORIES = {
     "wrong partition": "The app's APK is not on an agreed partition",
     "disabled": "The app is disabled for user 0",
     "region not agreed": "The device's market/region is not one the agreement covers",
+    "wrong signer": "An APK of the app is signed with a certificate the agreement does not name",
+    "test-key signed": "An APK of the app is signed with a public AOSP test key",
 }
 """Product-defect categories of the placement/presence/version/region checks (tag → meaning)."""
 
@@ -52,6 +55,7 @@ class Requirement(Protocol):
     partitions: list[str] | None
     enabled: bool
     severity: str
+    signers: tuple[str, ...] | None
 
 
 @dataclass(frozen=True)
@@ -228,3 +232,64 @@ def check_device_region(agreed_regions: Sequence[str], region: str | None, *, so
     reason = (f"device region {region} is not in the agreed regions" if region
               else "the device's region cannot be determined from its properties; pass --region to state it")
     return Verdict("region", "fail", expected, found, reason, category="region not agreed", evidence=evidence)
+
+
+def _signer_found(observed: PackageSigners, sdk: int | None) -> tuple[str, list[str]]:
+    """One-line "found" text (the distinct certificates Android uses, with subject and validity) and evidence."""
+    seen: dict[str, str] = {}
+    evidence: list[str] = []
+    for role, sig in observed.apks():
+        scheme, signers = sig.effective(sdk)
+        for s in signers:
+            seen.setdefault(s.cert.sha256, s.cert.describe())
+            rotated = f"; rotated from {' -> '.join(c.sha256 for c in s.lineage[:-1])}" if s.lineage else ""
+            evidence.append(f"{role} {sig.path}: {scheme} signer {s.cert.sha256}{rotated}")
+    found = "; ".join(seen.values()) or "no signer"
+    return found, evidence
+
+
+def check_signer(req: Requirement, state: PackageState, observed: PackageSigners | None,
+                 sdk: int | None) -> Verdict:
+    """Every APK of the app (base, splits; the factory copy of an updated system app too) is signed by an agreed
+    certificate, and none by a public AOSP test key.
+
+    The certificate that counts is the one Android uses on API level ``sdk`` (:meth:`harness.apksig.ApkSignature.
+    effective`: v3.1 / v3 / v2 / v1). It is accepted when its SHA-256 is in ``req.signers``, or when its verified
+    v3 lineage contains an agreed certificate (the partner rotated its key). Fails ``[test-key signed]`` when any
+    signer of any scheme of any APK is an AOSP test key (:data:`harness.apksig.AOSP_TEST_CERTIFICATES`), whatever
+    the agreement says; ``[wrong signer]`` when an APK's certificate is not agreed. Not applicable when the app is
+    not required or not installed, or when no signer is agreed and no test key is found.
+
+    Args:
+        req: the app's requirement (``signers``: agreed digests or None).
+        state: its inventory state. observed: its APK signatures (None when not read: not installed).
+        sdk: the device's API level.
+    """
+    skip = _needs_installed("signer", req, state)
+    if skip:
+        return skip
+    if observed is None:
+        return _na("signer", f"no APK of {req.name} was read")
+    found, evidence = _signer_found(observed, sdk)
+    test_keys = sorted({f"{c.test_key} {c.sha256} in {sig.path}" for _role, sig in observed.apks()
+                        for c in sig.all_signer_certs() if c.test_key})
+    agreed = tuple(req.signers or ())
+    expected = ("signed by one of SHA-256 " + ", ".join(agreed)) if agreed else "not signed with an AOSP test key"
+    if test_keys:
+        return Verdict("signer", "fail", expected, found,
+                       f"{req.name} is signed with a public AOSP test key (a test-key build, not the vendor's)",
+                       category="test-key signed", evidence=tuple(f"test key: {t}" for t in test_keys)
+                       + tuple(evidence))
+    if not agreed:
+        return _na("signer", f"the agreement names no signing certificate for {req.name}", found=found)
+    wrong = []
+    for role, sig in observed.apks():
+        _scheme, signers = sig.effective(sdk)
+        names = {s.cert.sha256 for s in signers} | {c.sha256 for s in signers for c in s.lineage}
+        if not names & set(agreed):
+            wrong.append(f"{role} {sig.path}")
+    if wrong:
+        return Verdict("signer", "fail", expected, found,
+                       f"{req.name} is signed with a certificate the agreement does not name ({', '.join(wrong)})",
+                       category="wrong signer", evidence=tuple(evidence))
+    return Verdict("signer", "pass", expected, found, "signed by an agreed certificate", evidence=tuple(evidence))

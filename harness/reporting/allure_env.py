@@ -35,6 +35,8 @@ PRODUCT_CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ANR", ("[ANR]",)),
     ("No first screen", ("[no first screen]",)),
     ("Slow launch", ("[slow launch]",)),
+    ("Wrong signer", ("[wrong signer]",)),
+    ("Test-key signed", ("[test-key signed]",)),
 )
 
 #: Infrastructure categories: (name, harness.errors class names that select it). The last one is a catch-all.

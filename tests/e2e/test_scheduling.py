@@ -1,6 +1,6 @@
 """End to end: a verdict does not depend on how the run was scheduled.
 
-The seed farm (all five suites, launches included) runs serially, with ``-n 2`` and ``-n 4``, under xdist's default
+The seed farm (all six suites, launches included) runs serially, with ``-n 2`` and ``-n 4``, under xdist's default
 distribution and under ``--dist loadgroup``; every test's verdict (outcome, category, expected, found) must be the
 same in every run, and under xdist every device's tests must have run in one worker process.
 """
@@ -39,8 +39,8 @@ def runs(seed_farm, tmp_path_factory):
 def test_every_schedule_gives_the_same_verdicts(runs):
     out, _farm = runs
     serial = _verdicts(out["serial"])
-    assert len(serial) == 248, out["serial"].output[-2000:]
-    assert sum(1 for v in serial.values() if v[0] == "failed") == 8
+    assert len(serial) == 288, out["serial"].output[-2000:]  # 8 devices x (1 + 5 apps x 7 app checks)
+    assert sum(1 for v in serial.values() if v[0] == "failed") == 10
     assert not [n for n, v in serial.items() if v[0] == "broken"]
     for name, run in out.items():
         assert run.returncode == 1, (name, run.output[-2000:])
@@ -77,7 +77,7 @@ def test_progress_lines_name_each_device_once(runs):
     for name in ("serial", "-n 2"):
         lines = [ln for ln in out[name].output.splitlines() if ln.startswith("preload-harness: [")]
         assert len(lines) == 8, (name, lines)
-        assert lines[-1].startswith("preload-harness: [8/8 devices · 248/248 checks]"), lines[-1]
+        assert lines[-1].startswith("preload-harness: [8/8 devices · 288/288 checks]"), lines[-1]
 
 
 def test_launch_durations_are_the_launch_not_the_wait(runs):

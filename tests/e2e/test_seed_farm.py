@@ -18,15 +18,15 @@ EXPECTED_FAILURES = {
     "mimax-in": {("launch", "Excel")},
     "mimax-in-updated": set(),
     "mi4s-cn": {("presence", "Excel"), ("launch", "PowerPoint")},
-    "redmi-note3-in": {("version", "Word")},
+    "redmi-note3-in": {("version", "Word"), ("signer", "Skype")},
     "redmi3-id": {("enabled", "Skype"), ("launch", "Outlook")},
     "redmi-note3-ru": {("region", None)},
-    "redmi8a-cn-real": {("presence", "Outlook")},
+    "redmi8a-cn-real": {("presence", "Outlook"), ("signer", "Excel")},
 }
 
 PACKAGE_SUITES = ("suites/test_presence.py", "suites/test_version.py", "suites/test_placement.py",
                   "suites/test_region.py")
-ALL_SUITES = (*PACKAGE_SUITES, "suites/test_launch.py")
+ALL_SUITES = (*PACKAGE_SUITES, "suites/test_launch.py", "suites/test_signer.py")
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,8 @@ def test_every_seed_device_is_checked(seed_run):
     assert set(by_image) == set(EXPECTED_FAILURES), run.output[-3000:]
     for image, records in by_image.items():
         checks = {r["check"] for r in records}
-        assert {"presence", "version", "install_kind", "enabled", "region", "app_region", "launch"} <= checks, image
+        assert {"presence", "version", "install_kind", "enabled", "region", "app_region", "launch",
+                "signer"} <= checks, image
 
 
 @pytest.mark.parametrize("image", sorted(EXPECTED_FAILURES))
@@ -66,6 +67,9 @@ def test_failure_messages_name_device_package_expected_found(seed_run):
     assert "[missing app] MI 4S" in out
     assert "[disabled] Redmi 3" in out
     assert "[region not agreed] Redmi Note 3" in out
+    testkey, other = "a40da80a59d170caa950cf15c18c454d47a39b26989d8b640ecd745ba71bf5dc", "86c13887f12c98e3"
+    assert "[test-key signed] Redmi Note 3" in out and testkey in out
+    assert "[wrong signer] Redmi 8A" in out and other in out
 
 
 def test_gate_exit_code_and_summary(seed_run):
