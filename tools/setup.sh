@@ -18,7 +18,7 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
   rm -f .venv/.installed-* && touch "$stamp"
 fi
-bash tools/setup_apk_tools.sh .venv/bin/python
+bash tools/setup_apk_tools.sh .venv/bin/python || echo "setup: fixture APKs not built (see above); the signer tests and the virtual farm need them" >&2
 if [ "${1:-}" != "--no-report-toolchain" ] && [ -f tools/setup_report_toolchain.sh ]; then
   bash tools/setup_report_toolchain.sh
 fi
