@@ -1,4 +1,5 @@
 """Root conftest: registers the preload-harness pytest plugin and the virtual device fixtures."""
 
 pytest_plugins = ["harness.plugin.farm", "harness.plugin.plugin", "harness.plugin.launch_fixtures",
-                  "harness.plugin.homescreen_fixtures", "virtual_device.pytest_plugin"]
+                  "harness.plugin.homescreen_fixtures", "harness.plugin.signer_fixtures",
+                  "virtual_device.pytest_plugin"]

@@ -123,9 +123,14 @@ class ShellScript:
 
     parts: list[str] = field(default_factory=list)
 
-    def add(self, argv: Sequence[str]) -> ShellScript:
-        """Append one command (argv list)."""
-        self.parts.append(quote_argv(argv))
+    def add(self, argv: Sequence[str], *, discard_stderr: bool = False) -> ShellScript:
+        """Append one command (argv list); ``discard_stderr`` appends ``2>/dev/null`` to it.
+
+        Discarding stderr matters for the ``exec:`` service, whose raw stream carries the command's stderr
+        interleaved with its stdout (AOSP ``adb/daemon/shell_service.cpp``: a raw subprocess without the shell
+        protocol gets one socket for stdout and stderr): ``dd`` reports its record counts there.
+        """
+        self.parts.append(quote_argv(argv) + (" 2>/dev/null" if discard_stderr else ""))
         return self
 
     def add_raw(self, text: str) -> ShellScript:
@@ -138,6 +143,21 @@ class ShellScript:
     def render(self) -> str:
         """The script, commands joined with ``; ``."""
         return "; ".join(self.parts)
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What one ``exec:`` command returned: ``command`` (the shell text sent), ``data`` (the raw bytes of its
+    output stream, stdout and stderr as the device merged them; no exit code exists for ``exec:``) and
+    ``duration_s`` (wall time in seconds)."""
+
+    command: str
+    data: bytes
+    duration_s: float = 0.0
+
+
+DEFAULT_EXEC_MAX_BYTES = 64 * 1024 * 1024
+"""Default cap on the bytes one ``exec:`` call may return (a runaway command cannot fill the host's memory)."""
 
 
 class NoAutostartConnection(AdbConnection):
@@ -294,6 +314,58 @@ class DeviceLink:
                                duration_s=duration)
         self._log.debug("%s -> rc=%s %d bytes in %.3f s", command[:200], ret.returncode, len(result.output), duration)
         return result
+
+    def exec_out(self, argv: Sequence[str] | ShellScript, *, timeout: float | None = None,
+                 max_bytes: int = DEFAULT_EXEC_MAX_BYTES) -> ExecResult:
+        """Run one command (argv list, each argument quoted) or a :class:`ShellScript` through the ``exec:``
+        service (``adb exec-out``) and return its raw output bytes: binary-safe, no PTY, no CRLF translation.
+
+        The stream carries stdout and stderr merged and no exit code (AOSP ``adb/daemon/shell_service.cpp``,
+        raw subprocess without the shell protocol), and a stream cut short looks like a normal end: callers
+        frame their output with markers (and ``discard_stderr``) to tell a complete answer from a cut one.
+        Output is read in 64 KiB chunks into a list (adbutils' ``read_until_close`` concatenates quadratically).
+
+        Args:
+            argv: the command, or a script built from quoted commands.
+            timeout: seconds allowed for the device to answer the OPEN and between two reads (default: the
+                link's ``default_timeout``).
+            max_bytes: more output than this raises :class:`~harness.errors.AdbError` (bytes).
+
+        Raises:
+            AdbTimeout: no data within ``timeout`` seconds. DeviceUnavailable: offline, unauthorized, gone.
+            AdbError: the device refused the service, or the output exceeded ``max_bytes``.
+        """
+        command = argv.render() if isinstance(argv, ShellScript) else quote_argv(argv)
+        timeout = self.default_timeout if timeout is None else timeout
+        start = time.monotonic()
+        self.round_trips += 1
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            conn = self._device.open_transport(timeout=timeout)
+            try:
+                conn.send_command("exec:" + command)
+                conn.check_okay()
+                while True:
+                    chunk = conn.conn.recv(65536)
+                    if not chunk:
+                        break
+                    total += len(chunk)
+                    if total > max_bytes:
+                        raise AdbError(f"`exec:` output exceeded {max_bytes} bytes", serial=self.serial,
+                                       cmd=command[:200], remedy="the command printed far more than expected")
+                    chunks.append(chunk)
+            finally:
+                conn.close()
+        except AdbError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a harness error
+            err = _translate(exc, serial=self.serial, command=command[:200], timeout=timeout)
+            self._log.warning("exec %s -> %s", command[:200], err)
+            raise err from None
+        duration = time.monotonic() - start
+        self._log.debug("exec %s -> %d bytes in %.3f s", command[:200], total, duration)
+        return ExecResult(command=command, data=b"".join(chunks), duration_s=duration)
 
     def screencap_png(self, timeout: float = 20.0) -> bytes:
         """The current screen as PNG bytes (``screencap -p`` over a v1 shell: binary-safe since Android 7).

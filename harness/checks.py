@@ -19,6 +19,7 @@ from harness.errors import HomeScreenError
 from harness.homescreen import HomeScreenSurvey, normalize_label
 from harness.inventory import PackageState
 from harness.reporting.text import neutralize
+from harness.signatures import PackageSigners
 
 Status = Literal["pass", "fail", "not_applicable"]
 
@@ -33,6 +34,8 @@ CATEGORIES = {
     "operator not agreed": "The device's mobile operator (MCC-MNC) is not one the agreement covers",
     "not on home screen": "The app's icon is not on the agreed home-screen page (nor its hotseat)",
     "not in folder": "The app's icon is not inside the agreed home-screen folder",
+    "wrong signer": "An APK of the app is signed with a certificate the agreement does not name",
+    "test-key signed": "An APK of the app is signed with a public AOSP test key",
 }
 """Product-defect categories of the placement/presence/version/region/home-screen checks (tag → meaning)."""
 
@@ -57,6 +60,7 @@ class Requirement(Protocol):
     partitions: list[str] | None
     enabled: bool
     severity: str
+    signers: tuple[str, ...] | None
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,8 @@ def check_device_operator(agreed: Mapping[str, str] | None, operator: str | None
         return Verdict("operator", "pass", expected, found, "operator agreed", evidence=evidence)
     return Verdict("operator", "fail", expected, found, f"device operator {operator} is not in the agreed operators",
                    category="operator not agreed", evidence=evidence)
+
+
 # -- home screen (GTS HomescreenLayoutTest's idea) -----------------------------------------------------------------
 class PlacementRule(Protocol):
     """What the home-screen check needs of a profile's placement (``harness.profiles.Placement``)."""
@@ -408,3 +414,64 @@ def check_home_screen(req: PlacedRequirement, survey: HomeScreenSurvey) -> Verdi
                        "icon in the agreed folder", evidence=evidence)
     return Verdict(check, "fail", expected, f"{holds}{seen_text}", f'{req.name} is not in folder "{folder}"',
                    category=category, evidence=evidence)
+
+
+def _signer_found(observed: PackageSigners, sdk: int | None) -> tuple[str, list[str]]:
+    """One-line "found" text (the distinct certificates Android uses, with subject and validity) and evidence."""
+    seen: dict[str, str] = {}
+    evidence: list[str] = []
+    for role, sig in observed.apks():
+        scheme, signers = sig.effective(sdk)
+        for s in signers:
+            seen.setdefault(s.cert.sha256, s.cert.describe())
+            rotated = f"; rotated from {' -> '.join(c.sha256 for c in s.lineage[:-1])}" if s.lineage else ""
+            evidence.append(f"{role} {sig.path}: {scheme} signer {s.cert.sha256}{rotated}")
+    found = "; ".join(seen.values()) or "no signer"
+    return found, evidence
+
+
+def check_signer(req: Requirement, state: PackageState, observed: PackageSigners | None,
+                 sdk: int | None) -> Verdict:
+    """Every APK of the app (base, splits; the factory copy of an updated system app too) is signed by an agreed
+    certificate, and none by a public AOSP test key.
+
+    The certificate that counts is the one Android uses on API level ``sdk`` (:meth:`harness.apksig.ApkSignature.
+    effective`: v3.1 / v3 / v2 / v1). It is accepted when its SHA-256 is in ``req.signers``, or when its verified
+    v3 lineage contains an agreed certificate (the partner rotated its key). Fails ``[test-key signed]`` when any
+    signer of any scheme of any APK is an AOSP test key (:data:`harness.apksig.AOSP_TEST_CERTIFICATES`), whatever
+    the agreement says; ``[wrong signer]`` when an APK's certificate is not agreed. Not applicable when the app is
+    not required or not installed, or when no signer is agreed and no test key is found.
+
+    Args:
+        req: the app's requirement (``signers``: agreed digests or None).
+        state: its inventory state. observed: its APK signatures (None when not read: not installed).
+        sdk: the device's API level.
+    """
+    skip = _needs_installed("signer", req, state)
+    if skip:
+        return skip
+    if observed is None:
+        return _na("signer", f"no APK of {req.name} was read")
+    found, evidence = _signer_found(observed, sdk)
+    test_keys = sorted({f"{c.test_key} {c.sha256} in {sig.path}" for _role, sig in observed.apks()
+                        for c in sig.all_signer_certs() if c.test_key})
+    agreed = tuple(req.signers or ())
+    expected = ("signed by one of SHA-256 " + ", ".join(agreed)) if agreed else "not signed with an AOSP test key"
+    if test_keys:
+        return Verdict("signer", "fail", expected, found,
+                       f"{req.name} is signed with a public AOSP test key (a test-key build, not the vendor's)",
+                       category="test-key signed", evidence=tuple(f"test key: {t}" for t in test_keys)
+                       + tuple(evidence))
+    if not agreed:
+        return _na("signer", f"the agreement names no signing certificate for {req.name}", found=found)
+    wrong = []
+    for role, sig in observed.apks():
+        _scheme, signers = sig.effective(sdk)
+        names = {s.cert.sha256 for s in signers} | {c.sha256 for s in signers for c in s.lineage}
+        if not names & set(agreed):
+            wrong.append(f"{role} {sig.path}")
+    if wrong:
+        return Verdict("signer", "fail", expected, found,
+                       f"{req.name} is signed with a certificate the agreement does not name ({', '.join(wrong)})",
+                       category="wrong signer", evidence=tuple(evidence))
+    return Verdict("signer", "pass", expected, found, "signed by an agreed certificate", evidence=tuple(evidence))

@@ -13,13 +13,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from harness.adb import CommandResult, DeviceEntry, DeviceLink
+from harness.adb import DEFAULT_EXEC_MAX_BYTES, CommandResult, DeviceEntry, DeviceLink, ExecResult, ShellScript
 from harness.errors import AdbTimeout, DeviceError, DeviceUnavailable, ParseError
 from harness.facts import DeviceFacts
-from harness.inventory import Inventory, collect_inventory
+from harness.inventory import Inventory, PackageState, collect_inventory
 from harness.parsers import parse_getprop
+from harness.signatures import SignerInventory, collect_signers
 
 
 class Device:
@@ -135,12 +136,30 @@ class Device:
                 raise cached.with_context() from None  # a fresh instance: no traceback piles up across raises
             return cached
 
+    def apk_signers(self, states: Mapping[str, PackageState]) -> SignerInventory:
+        """The APK signatures of the installed packages of ``states`` (:func:`harness.signatures.collect_signers`:
+        byte ranges read with ``dd``, a constant number of round trips for all packages). Not cached.
+
+        Raises the :mod:`harness.errors` device errors; per-package read problems are in the result's ``errors``.
+        """
+        sdk = self.facts().sdk
+        return self._guarded(collect_signers, self.link, states, sdk)
+
     def shell(self, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
         """Run one command (argv list, quoted) on the device; marks the device gone on loss or timeout.
 
         Returns the :class:`~harness.adb.CommandResult`; raises the :mod:`harness.errors` device errors.
         """
         return self._guarded(self.link.shell, list(argv), timeout=timeout)
+
+    def exec_out(self, argv: Sequence[str] | ShellScript, *, timeout: float | None = None,
+                 max_bytes: int = DEFAULT_EXEC_MAX_BYTES) -> ExecResult:
+        """Run a command or script through ``exec:`` (raw bytes, binary-safe; :meth:`DeviceLink.exec_out`).
+
+        Marks the device gone on loss or timeout; raises the :mod:`harness.errors` device errors.
+        """
+        script = argv if isinstance(argv, ShellScript) else list(argv)
+        return self._guarded(self.link.exec_out, script, timeout=timeout, max_bytes=max_bytes)
 
     def screenshot(self) -> bytes:
         """PNG bytes of the current screen. Raises DeviceError."""

@@ -8,6 +8,9 @@ Commands:
       (and kill the adb server only if this command started it).
   import-getprop FILE [--image IMAGE.yaml]
       Import a real ``getprop`` dump (virtual_device.image.cli_import_getprop).
+  build-apks [NAME...] [--out DIR] [--digests]
+      Build the fixture APKs images name in ``apk:`` (virtual_device.apk_fixtures.cli); ``--digests`` prints
+      the certificate SHA-256 of every fixture signing key.
 
 Exit codes: 0 ok, 2 bad usage or bad image, 1 adb failure.
 """
@@ -86,9 +89,17 @@ def cmd_import_getprop(argv: list[str]) -> int:
     return cli_import_getprop(argv)
 
 
+def cmd_build_apks(argv: list[str]) -> int:
+    """``build-apks`` subcommand, implemented by virtual_device.apk_fixtures.cli."""
+    from virtual_device.apk_fixtures import cli
+
+    return cli(argv)
+
+
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "farm": cmd_farm,
     "import-getprop": cmd_import_getprop,
+    "build-apks": cmd_build_apks,
 }
 
 

@@ -110,11 +110,13 @@ class Factory(_Strict):
     """The factory (hidden) copy of an updated system app, as listed under ``Hidden system packages:``.
 
     ``version_name`` null: the manifest has no ``android:versionName`` (dumpsys prints ``versionName=null``).
+    ``apk``: the file served at ``code_path`` (a fixture name or a path, as for :attr:`Package.apk`).
     """
 
     version_name: str | None
     version_code: int = Field(ge=0)
     code_path: str
+    apk: str | None = None
 
 
 class UserState(_Strict):
@@ -148,6 +150,10 @@ class Package(_Strict):
     UPDATED_SYSTEM_APP, live copy in /data/app, ``factory`` required), ``removable_preload`` (MIUI
     /system/data-app, no SYSTEM flag), ``user``. ``version_name`` is the manifest string as is (a newline in it is
     printed raw by dumpsys, as AOSP ``pw.println`` does) or null for a manifest without one (``versionName=null``).
+
+    ``apk``: the real APK file served at ``code_path`` (and at each split's path): the name of a fixture of
+    :mod:`virtual_device.apk_fixtures` (``partner-v1v2``; built on demand) or a file path relative to the image.
+    Without it the device serves a few stable filler bytes that are no ZIP (enough for ``md5sum`` and ``ls``).
     """
 
     package: str
@@ -167,6 +173,7 @@ class Package(_Strict):
     uid: int | None = Field(None, ge=1000)
     privileged: bool = False
     installer: str | None = None
+    apk: str | None = None
 
     @field_validator("package")
     @classmethod
@@ -462,6 +469,7 @@ def _semantic_errors(image: Image, path: str, locs: Locations) -> list[ProfileEr
                                  line=locs.line_for(("users",)), key="users"))
     seen: dict[str, int] = {}
     for i, pkg in enumerate(image.packages):
+        errors += _resolve_apks(pkg, i, path, locs)
         if pkg.package in seen:
             errors.append(ImageError(f"package {pkg.package} is listed twice (first as packages[{seen[pkg.package]}])",
                                      path=path, line=locs.line_for(("packages", i, "package")),
@@ -500,6 +508,23 @@ def _layout_errors(image: Image, path: str, locs: Locations) -> list[ProfileErro
                                      line=locs.line_for(full), key=key,
                                      hint="a launcher shows one icon per app: remove one"))
         seen.setdefault(pkg, key)
+    return errors
+
+
+def _resolve_apks(pkg: Package, index: int, path: str, locs: Locations) -> list[ProfileError]:
+    """Replace ``apk`` (and ``factory.apk``) by the absolute path of the file to serve; errors for unknown ones."""
+    from virtual_device.apk_fixtures import ApkFixtureError, resolve  # builds fixture APKs on first use
+
+    errors: list[ProfileError] = []
+    for owner, loc in ((pkg, ("packages", index, "apk")), (pkg.factory, ("packages", index, "factory", "apk"))):
+        if owner is None or owner.apk is None:
+            continue
+        try:
+            owner.apk = str(resolve(owner.apk, Path(path).parent))
+        except ApkFixtureError as exc:
+            key = f"packages[{index}]." + ".".join(str(p) for p in loc[2:])
+            errors.append(ImageError(str(exc), path=path, line=locs.line_for(loc), key=key,
+                                     hint="name a fixture of virtual_device/apk_fixtures.py or an APK file"))
     return errors
 
 

@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -180,6 +181,17 @@ def _apk_bytes(pkg: str, version_code: int, path: str) -> bytes:
     return b"PK\x03\x04" + seed * 64
 
 
+_APK_CACHE: dict[str, bytes] = {}
+
+
+def _read_apk(path: str) -> bytes:
+    """The bytes of a real APK file, read once per process (a farm serves the same fixture many times)."""
+    data = _APK_CACHE.get(path)
+    if data is None:
+        data = _APK_CACHE[path] = Path(path).read_bytes()
+    return data
+
+
 class DeviceState:
     """The mutable device (see module docstring). Build with :meth:`from_image`.
 
@@ -304,11 +316,18 @@ class DeviceState:
             self._write_apks(pkg)
 
     def _write_apks(self, pkg: Package) -> None:
+        """Write the package's APK files: the image's real APK (``apk``) where given, else filler bytes."""
         paths = pkg.apk_paths() + ([pkg.factory.code_path] if pkg.factory else [])
         for path in paths:
             self.fs.mkdir(path.rsplit("/", 1)[0] or "/")
-            code = pkg.factory.version_code if pkg.factory and path == pkg.factory.code_path else pkg.version_code
-            self.fs.write(path, _apk_bytes(pkg.package, code, path), mode=0o100644, mtime=1230768000)
+            factory = pkg.factory is not None and path == pkg.factory.code_path
+            real = pkg.factory.apk if factory and pkg.factory else pkg.apk
+            if real is not None:
+                data = _read_apk(real)
+            else:
+                code = pkg.factory.version_code if factory and pkg.factory else pkg.version_code
+                data = _apk_bytes(pkg.package, code, path)
+            self.fs.write(path, data, mode=0o100644, mtime=1230768000)
 
     # -- processes -------------------------------------------------------------------------------------------
     def _new_pid(self) -> int:

@@ -157,6 +157,28 @@ def compile_fingerprint(pattern: str) -> Any:
     return re2.compile(pattern, _RE2_OPTIONS)
 
 
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def _check_cert_digest(value: str) -> str:
+    """Validate a signing-certificate SHA-256 digest: 64 hex digits (returned in lower case)."""
+    text = value.strip()
+    if _HEX64.fullmatch(text):
+        return text.lower()
+    bare = text.replace(":", "").replace(" ", "")
+    if _HEX64.fullmatch(bare):
+        raise fail(f"signer digest {value!r} has separators",
+                   f"write the 64 hex digits without colons or spaces: `{bare.lower()}`")
+    if re.fullmatch(r"[0-9a-fA-F]+", bare) and len(bare) in (32, 40):
+        kind = "MD5" if len(bare) == 32 else "SHA-1"
+        raise fail(f"signer digest {value!r} looks like an {kind} digest ({len(bare)} hex digits)",
+                   "give the certificate's SHA-256: 64 hex digits, as `apksigner verify --print-certs` prints "
+                   "\"certificate SHA-256 digest\"")
+    raise fail(f"signer digest {value!r} is not 64 hex digits ({len(text)} characters)",
+               "give the SHA-256 of the signing certificate, as `apksigner verify --print-certs` prints "
+               "\"certificate SHA-256 digest\" (64 hex digits, e.g. a40da80a...f5dc)")
+
+
 def _check_regex(value: str) -> str:
     try:
         compile_fingerprint(value)
@@ -191,6 +213,8 @@ Region = Annotated[str, AfterValidator(_check_region)]
 OperatorCode = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v),
                          AfterValidator(_check_operator)]
 """A mobile operator as MCC-MNC (``405-857``)."""
+CertDigest = Annotated[str, AfterValidator(_check_cert_digest)]
+"""SHA-256 of a signing certificate (DER), 64 hex digits, normalised to lower case."""
 StrictBool = Annotated[bool, Field(strict=True)]
 Severity = Literal["blocker", "critical", "normal", "minor"]
 InstallKind = Literal["system", "removable_preload", "any"]
@@ -346,11 +370,15 @@ class AppSpec(BaseModel):
 
     Defaults: ``required_in`` None (= every region of the profile), ``elsewhere`` any, ``install_kind`` any,
     ``allow_updated`` true, ``enabled`` true, ``severity`` normal; ``version``, ``partitions``,
-    ``launcher_activity``, ``launch`` and ``placement`` None (not checked / resolved by the harness).
+    ``launcher_activity``, ``launch``, ``placement`` and ``signers`` None (not checked / resolved by the harness).
 
     Per operator, the counterparts of the region rules: ``required_on`` (operators on which the app is required,
     where its region requires it; None = every operator), ``other_operators`` (presence on the other operators:
     ``absent`` or ``any``) and ``version_by_operator`` (wins over ``version_by_region``).
+
+    ``signers``: the agreed signing certificates, each the SHA-256 of the certificate (64 hex digits, as
+    ``apksigner verify --print-certs`` prints it). The app passes when the certificate Android uses for its APKs
+    is one of them, or when that certificate was rotated from one of them (APK Signature Scheme v3 lineage).
     """
 
     model_config = _FORBID
@@ -373,6 +401,7 @@ class AppSpec(BaseModel):
     other_operators: Literal["absent", "any"] = "any"
     version_by_operator: dict[OperatorCode, VersionSpec] = Field(default_factory=dict)
     placement: Placement | None = None
+    signers: Annotated[list[CertDigest], Field(min_length=1), AfterValidator(_unique)] | None = None
 
     _source: str = PrivateAttr(default="")
     _override_source: str | None = PrivateAttr(default=None)
@@ -479,6 +508,7 @@ class AppRequirement(BaseModel):
     operator rule that decided presence or version (``required on 405-857 (Jio)``), for failure tags;
     ``operator_unknown`` is True when such a rule exists but the device's operator is unknown: the checks that
     depend on it are then not applicable (never passed).
+    ``signers``: agreed signing-certificate SHA-256 digests (lower-case hex), or None when none is agreed.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -502,6 +532,7 @@ class AppRequirement(BaseModel):
     operator: str | None = None
     operator_rule: str | None = None
     operator_unknown: bool = False
+    signers: tuple[str, ...] | None = None
 
 
 class DeviceProfile(BaseModel):
@@ -590,7 +621,8 @@ class DeviceProfile(BaseModel):
                 enabled=spec.enabled, launcher_activity=spec.launcher_activity, severity=spec.severity,
                 launch=spec.launch, placement=spec.placement, source=spec.source,
                 override_source=spec.override_source,
-                region=reg, profile=self.id, operator=operator, operator_rule=rule, operator_unknown=unknown))
+                region=reg, profile=self.id, operator=operator, operator_rule=rule, operator_unknown=unknown,
+                signers=tuple(spec.signers) if spec.signers is not None else None))
         return out
 
     def operator_label(self, code: str | None) -> str:

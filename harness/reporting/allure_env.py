@@ -38,6 +38,8 @@ PRODUCT_CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Slow launch", ("[slow launch]",)),
     ("Not on home screen", ("[not on home screen]",)),
     ("Not in folder", ("[not in folder]",)),
+    ("Wrong signer", ("[wrong signer]",)),
+    ("Test-key signed", ("[test-key signed]",)),
 )
 
 #: Infrastructure categories: (name, harness.errors class names that select it). The last one is a catch-all.

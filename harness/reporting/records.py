@@ -42,12 +42,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from harness.errors import Error
 
 Check = Literal["presence", "version", "install_kind", "enabled", "region", "operator", "app_region", "launch",
-                "home_screen", "profile_match", "device"]
+                "home_screen", "signer", "profile_match", "device"]
 
 #: The checks the suites run per (device, required app), and per device. A run's ``expected`` list is built
 #: from these; ``tests/e2e`` checks that the suites define exactly these.
 APP_CHECKS: tuple[str, ...] = ("presence", "version", "install_kind", "enabled", "app_region", "launch",
-                               "home_screen")
+                               "home_screen", "signer")
 DEVICE_LEVEL_CHECKS: tuple[str, ...] = ("region", "operator")
 Severity = Literal["blocker", "critical", "normal", "minor"]
 Outcome = Literal["passed", "failed", "broken", "skipped"]

@@ -65,3 +65,27 @@ def test_unreachable_server_is_probed_without_starting_one(tmp_path):
     with pytest.raises(AdbServerError, match=f"no adb server at 127.0.0.1:{port}"):
         AdbServerLink(ServerAddress("127.0.0.1", port)).devices()
     assert not _listening(port)
+
+
+def test_exec_out_returns_raw_bytes_and_discards_stderr_on_request():
+    with AdbServer() as server, Farm(["mi5-cn"], server) as farm:
+        link = AdbServerLink(ServerAddress("127.0.0.1", server.port)).device(farm.serials[0])
+        result = link.exec_out(["screencap", "-p"])
+        assert result.data.startswith(b"\x89PNG\r\n\x1a\n") and b"\r\r\n" not in result.data
+        script = ShellScript().add(["echo", "a b"]).add(["cat", "/no/such/file"], discard_stderr=True)
+        assert script.render() == "echo 'a b'; cat /no/such/file 2>/dev/null"
+        assert link.exec_out(script).data == b"a b\n"
+        assert link.round_trips == 2
+
+
+def test_exec_out_output_cap_and_timeout():
+    from harness.errors import AdbError
+
+    with AdbServer() as server, Farm(["mi5-cn"], server) as farm:
+        link = AdbServerLink(ServerAddress("127.0.0.1", server.port), command_timeout=2).device(farm.serials[0])
+        with pytest.raises(AdbError, match="exceeded 1000 bytes"):
+            link.exec_out(["screencap", "-p"], max_bytes=1000)
+        dev = farm.devices[0]
+        dev.behaviour = dataclasses.replace(dev.behaviour, hang_on="screencap")
+        with pytest.raises(AdbTimeout):
+            link.exec_out(["screencap", "-p"])

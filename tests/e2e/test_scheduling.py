@@ -1,8 +1,9 @@
 """End to end: a verdict does not depend on how the run was scheduled.
 
-The seed farm (all six suites, launches and home screens included) runs serially, with ``-n 2`` and ``-n 4``, under
-xdist's default distribution and under ``--dist loadgroup``; every test's verdict (outcome, category, expected,
-found) must be the same in every run, and under xdist every device's tests must have run in one worker process.
+The seed farm (every suite, launches, home screens and signers included) runs serially, with ``-n 2`` and
+``-n 4``, under xdist's default distribution and under ``--dist loadgroup``; every test's verdict (outcome,
+category, expected, found) must be the same in every run, and under xdist every device's tests must have run in
+one worker process.
 """
 
 from __future__ import annotations

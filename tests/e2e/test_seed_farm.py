@@ -18,15 +18,15 @@ EXPECTED_FAILURES = {
     "mimax-in": {("launch", "Excel")},
     "mimax-in-updated": {("operator", None), ("home_screen", "Outlook")},  # a Vodafone (404-20) SIM
     "mi4s-cn": {("presence", "Excel"), ("launch", "PowerPoint")},
-    "redmi-note3-in": {("version", "Word"), ("home_screen", "Skype")},
+    "redmi-note3-in": {("version", "Word"), ("home_screen", "Skype"), ("signer", "Skype")},
     "redmi3-id": {("enabled", "Skype"), ("launch", "Outlook")},
     "redmi-note3-ru": {("region", None)},
-    "redmi8a-cn-real": {("presence", "Outlook")},
+    "redmi8a-cn-real": {("presence", "Outlook"), ("signer", "Excel")},
 }
 
 PACKAGE_SUITES = ("suites/test_presence.py", "suites/test_version.py", "suites/test_placement.py",
                   "suites/test_region.py")
-ALL_SUITES = (*PACKAGE_SUITES, "suites/test_launch.py", "suites/test_home_screen.py")
+ALL_SUITES = (*PACKAGE_SUITES, "suites/test_launch.py", "suites/test_home_screen.py", "suites/test_signer.py")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_every_seed_device_is_checked(seed_run):
     for image, records in by_image.items():
         checks = {r["check"] for r in records}
         assert {"presence", "version", "install_kind", "enabled", "region", "operator", "app_region", "launch",
-                "home_screen"} <= checks, image
+                "home_screen", "signer"} <= checks, image
 
 
 @pytest.mark.parametrize("image", sorted(EXPECTED_FAILURES))
@@ -69,6 +69,9 @@ def test_failure_messages_name_device_package_expected_found(seed_run):
     assert "[region not agreed] Redmi Note 3" in out
     assert "[not on home screen] Redmi Note 3" in out and "Skype has no icon on home screen page 1" in out
     assert "[not in folder] MI MAX" in out and 'Outlook is not in folder "Microsoft"' in out
+    testkey, other = "a40da80a59d170caa950cf15c18c454d47a39b26989d8b640ecd745ba71bf5dc", "86c13887f12c98e3"
+    assert "[test-key signed] Redmi Note 3" in out and testkey in out
+    assert "[wrong signer] Redmi 8A" in out and other in out
 
 
 def test_the_matrix_shows_each_home_screen_failure_kind(seed_run):

@@ -1,6 +1,6 @@
 """Sample ROM builds made once per test session by tools/sample_builds.py (real aapt/apksigner APKs).
 
-The Debian tools are installed by tools/setup.sh (tools/setup_android_tools.sh); when they are missing the
+The Debian tools are installed by tools/setup.sh (tools/setup_apk_tools.sh); when they are missing the
 fixture errors with that remedy instead of skipping, so no run can pass without looking at a build.
 """
 

@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 
 from virtual_device.render import system as rsys
-from virtual_device.shell.interp import Ctx
+from virtual_device.shell.interp import SH, Ctx
 
 COMMANDS: dict = {}
 
@@ -163,17 +163,22 @@ def _ls(ctx: Ctx, argv: list[str]) -> int:
             for name, est in entries:
                 if name.startswith(".") and "a" not in flags:
                     continue
-                ctx.out(_long(name, est) if "l" in flags else name + "\n")
+                ctx.out(_long(name, est, ctx.sdk) if "l" in flags else name + "\n")
         else:
-            ctx.out(_long(path, st) if "l" in flags else path + "\n")
+            ctx.out(_long(path, st, ctx.sdk) if "l" in flags else path + "\n")
     return rc
 
 
-def _long(name: str, st: object) -> str:
+def _long(name: str, st: object, sdk: int = 99) -> str:
+    """One ``ls -l`` line: toybox (Android 6+) ``-rw-r--r-- 1 root root     1234 2009-01-01 00:00 name``; toolbox
+    (Android 5 and older, ``listfile_long``) has no link count: ``-rw-r--r-- root     root         1234 ...``."""
     mode = st.mode  # type: ignore[attr-defined]
     kind = "d" if st.is_dir else "-"  # type: ignore[attr-defined]
     perms = "".join(c if mode & (1 << (8 - i)) else "-" for i, c in enumerate("rwxrwxrwx"))
     t = time.strftime("%Y-%m-%d %H:%M", time.localtime(st.mtime))  # type: ignore[attr-defined]
+    if sdk < 23:
+        size = "" if st.is_dir else f"{st.size:>8} "  # type: ignore[attr-defined]
+        return f"{kind}{perms} {'root':<8} {'root':<8} {size}{t} {name}\n"
     return f"{kind}{perms} 1 root root {st.size:>8} {t} {name}\n"  # type: ignore[attr-defined]
 
 
@@ -196,6 +201,175 @@ def _cat(ctx: Ctx, argv: list[str]) -> int:
             ctx.err(f"cat: {path}: Is a directory\n")
             rc = 1
     return rc
+
+
+_SUFFIXES = {"": 1, "b": 512, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+
+
+def _dd_number(text: str) -> int | None:
+    """A dd operand: digits with an optional ``k``/``m``/``g`` (x1024) or ``b`` (x512) suffix, ``AxB`` products
+    (toybox ``argxarg``/``atolx``); None when malformed."""
+    total = 1
+    for part in text.split("x"):
+        num = part.rstrip("bkmgBKMG")
+        unit = part[len(num):].lower()
+        if not num.isdigit() or unit not in _SUFFIXES:
+            return None
+        total *= int(num) * _SUFFIXES[unit]
+    return total
+
+
+def _human(n: float) -> str:
+    """toybox ``human_readable(..., HR_SPACE|HR_B)``, close enough: ``512 B``, ``4.0 K``, ``12 M``."""
+    for unit in ("B", "K", "M", "G", "T"):
+        if n < 1000 or unit == "T":
+            if unit == "B":
+                return f"{int(n)} B"
+            return f"{n:.1f} {unit}" if n < 10 else f"{int(n)} {unit}"
+        n /= 1024
+    return f"{int(n)} T"  # pragma: no cover
+
+
+@command("dd")
+def _dd(ctx: Ctx, argv: list[str]) -> int:
+    """``dd [if=FILE] [of=FILE] [bs=N] [ibs=N] [obs=N] [skip=N] [count=N] [status=noxfer|none]``.
+
+    toybox ``toys/posix/dd.c`` semantics: ``skip``/``count`` are in input blocks (``ibs``, default 512; ``bs``
+    sets both block sizes); output is the input bytes ``[skip*ibs, skip*ibs + count*ibs)`` cut at end of file;
+    the summary (``N+M records in/out``, bytes copied) goes to stderr. Android 5 and older run toolbox ``dd``,
+    whose summary line is ``N bytes transferred in T secs (R bytes/sec)``. Errors: ``dd: bad arg X``,
+    ``dd: FILE: No such file or directory`` (exit 1).
+    """
+    opts: dict[str, str] = {}
+    for arg in argv[1:]:
+        key, eq, value = arg.partition("=")
+        if not eq or key not in ("if", "of", "bs", "ibs", "obs", "skip", "count", "status", "conv", "iflag"):
+            ctx.err(f"dd: bad arg {arg}\n")
+            return 1
+        opts[key] = value
+    nums: dict[str, int] = {}
+    for key in ("bs", "ibs", "obs", "skip", "count"):
+        if key in opts:
+            value = _dd_number(opts[key])
+            if value is None or (key in ("bs", "ibs", "obs") and value < 1):
+                ctx.err(f"dd: bad {opts[key]}\n")
+                return 1
+            nums[key] = value
+    status = opts.get("status", "")
+    if status not in ("", "noxfer", "none"):
+        ctx.err(f"dd: unknown status '{status}'\n")
+        return 1
+    ibs = nums.get("bs", nums.get("ibs", 512))
+    obs = nums.get("bs", nums.get("obs", 512))
+    src = opts.get("if")
+    if src is None:
+        data = ctx.stdin
+    else:
+        try:
+            data = ctx.state.fs.read(_abs(src))
+        except FileNotFoundError:
+            ctx.err(f"dd: {src}: No such file or directory\n")
+            return 1
+        except IsADirectoryError:
+            ctx.err(f"dd: {src}: read error: Is a directory\n")
+            return 1
+    start = nums.get("skip", 0) * ibs
+    end = len(data) if "count" not in nums else min(len(data), start + nums["count"] * ibs)
+    chunk = data[start:end] if start < len(data) else b""
+    dest = opts.get("of")
+    if dest is None:
+        ctx.out(chunk)
+    else:
+        path = _abs(dest)
+        if not ctx.state.fs.isdir(posixpath.dirname(path)):
+            ctx.err(f"dd: {dest}: No such file or directory\n")
+            return 1
+        ctx.state.fs.write(path, chunk)
+    if status != "none":
+        full_in, part_in = divmod(len(chunk), ibs)
+        full_out, part_out = divmod(len(chunk), obs)
+        ctx.err(f"{full_in}+{1 if part_in else 0} records in\n{full_out}+{1 if part_out else 0} records out\n")
+        if status != "noxfer":
+            if ctx.sdk < 23:
+                ctx.err(f"{len(chunk)} bytes transferred in 0.001 secs ({len(chunk) * 1000} bytes/sec)\n")
+            else:
+                ctx.err(f"{len(chunk)} bytes ({_human(len(chunk))}) copied, 0.001 s, "
+                        f"{_human(len(chunk) * 1000)}/s\n")
+    return 0
+
+
+_STAT_DEFAULT = ("  File: `%n'\n  Size: %s\t Blocks: %b\t IO Blocks: %B\t%F\n"
+                 "Device: %Dh/%dd\t Inode: %i\t Links: %h\n"
+                 "Access: (%a/%A)\tUid: (%u/%U)\tGid: (%g/%G)\n"
+                 "Access: %x\nModify: %y\nChange: %z")
+
+
+@command("stat")
+def _stat(ctx: Ctx, argv: list[str]) -> int:
+    """``stat [-L] [-c FORMAT] FILE...`` (toybox ``toys/other/stat.c``, Android 6+; toolbox has no stat).
+
+    ``-c`` escapes: ``%s`` size in bytes, ``%n`` the name as given, ``%a`` octal permissions, ``%A`` ``-rw-r--r--``,
+    ``%f`` raw mode (hex), ``%F`` file type, ``%b`` 512-byte blocks, ``%B`` 512, ``%h`` links, ``%i`` inode,
+    ``%u``/``%g`` 0, ``%U``/``%G`` root, ``%X``/``%Y``/``%Z`` epoch times, ``%x``/``%y``/``%z`` dates, ``%d``/
+    ``%D`` device; others print ``?``. Each file's line ends with a newline. A missing file prints
+    ``stat: 'FILE': No such file or directory`` on stderr and makes the exit code 1; the others are still shown.
+    """
+    if ctx.sdk < 23:
+        ctx.err(f"{SH}: stat: inaccessible or not found\n")
+        return 127
+    args = argv[1:]
+    fmt: str | None = None
+    files: list[str] = []
+    k = 0
+    while k < len(args):
+        a = args[k]
+        if a == "-c" and k + 1 < len(args):
+            fmt, k = args[k + 1], k + 2
+            continue
+        if a.startswith("-c") and len(a) > 2:
+            fmt = a[2:]
+        elif a in ("-L", "-t", "-f") or (a.startswith("-") and len(a) > 1):
+            if a not in ("-L",):
+                ctx.err(f"stat: Unknown option '{a.lstrip('-')[:1]}'\n")
+                return 1
+        else:
+            files.append(a)
+        k += 1
+    if not files:
+        ctx.err("stat: Need 1 argument\n")
+        return 1
+    rc = 0
+    for name in files:
+        st = ctx.state.fs.stat(_abs(name))
+        if st is None:
+            ctx.err(f"stat: '{name}': No such file or directory\n")
+            rc = 1
+            continue
+        ctx.out(_stat_format(fmt if fmt is not None else _STAT_DEFAULT, name, st) + "\n")
+    return rc
+
+
+def _stat_format(fmt: str, name: str, st: object) -> str:
+    mode, size, mtime = st.mode, st.size, st.mtime  # type: ignore[attr-defined]
+    is_dir = st.is_dir  # type: ignore[attr-defined]
+    date = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(mtime)) + ".000000000"
+    perms = ("d" if is_dir else "-") + "".join(c if mode & (1 << (8 - i)) else "-" for i, c in enumerate("rwxrwxrwx"))
+    kind = "directory" if is_dir else ("regular file" if size else "regular empty file")
+    values = {"s": str(size), "n": name, "N": f"`{name}'", "a": f"{mode & 0o7777:o}", "A": perms, "f": f"{mode:x}",
+              "F": kind, "b": str((size + 511) // 512), "B": "512", "h": "1", "i": str(abs(hash(name)) % 100000),
+              "u": "0", "g": "0", "U": "    root", "G": "    root", "X": str(mtime), "Y": str(mtime),
+              "Z": str(mtime), "x": date, "y": date, "z": date, "d": "64769", "D": "fd01", "o": "4096"}
+    out: list[str] = []
+    k = 0
+    while k < len(fmt):
+        c = fmt[k]
+        if c == "%" and k + 1 < len(fmt):
+            out.append(values.get(fmt[k + 1], "?"))
+            k += 2
+        else:
+            out.append(c)
+            k += 1
+    return "".join(out)
 
 
 @command("rm")
