@@ -38,6 +38,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -633,6 +634,24 @@ def _lineage(value: bytes, what: str, bad) -> tuple[CertInfo, ...]:  # noqa: ANN
     if not nodes:
         raise bad(f"{what}: empty lineage")
     return tuple(nodes)
+
+
+def read_stream_apk(path: str, stream: BinaryIO) -> ApkSignature:
+    """Read the signature of an APK from a seekable binary ``stream`` (a file, a member of a ROM build's zip),
+    fetching only the ranges :func:`read_apk_signature` asks for, as the device reader does.
+
+    Raises :class:`~harness.errors.ParseError` like :func:`read_apk_signature`; OSError from the stream as is.
+    """
+    size = stream.seek(0, io.SEEK_END)
+    apk = SparseApk(size, path)
+    for _ in range(8):
+        try:
+            return read_apk_signature(apk)
+        except NeedBytes as need:
+            for start, end in need.spans:
+                stream.seek(start)
+                apk.add(start, stream.read(end - start))
+    raise ParseError("still needs bytes after 8 rounds", command=f"read {path} (APK signature)")
 
 
 def read_local_apk(path: str, data: bytes) -> tuple[ApkSignature, list[list[tuple[int, int]]]]:

@@ -3,8 +3,8 @@
 ``python -m tools.sample_builds OUT [--only NAME ...]`` writes into ``OUT``:
 
 * ``apks/``: real APKs — a binary ``AndroidManifest.xml`` compiled by Debian's ``aapt`` against
-  ``framework-res.apk``, ``zipalign``-ed and signed by Debian's ``apksigner`` (v1+v2+v3) with a key made for the run
-  (``apks/signer.pem``; its certificate's SHA-256 in ``apks/signer.sha256``);
+  ``framework-res.apk``, ``zipalign``-ed and signed by Debian's ``apksigner`` (v1+v2+v3) with the fixture partner key of
+  :mod:`virtual_device.apk_fixtures` (the key the seed contract agrees; certificate SHA-256 in ``apks/signer.sha256``);
 * one build per :data:`BUILDS` entry, as unpacked partitions (``<name>/system/…``) and, for ``good``, also as a
   ``target_files`` zip (``good-target_files.zip``); ``region-builds/`` holds a CN and an IN build (two rows);
 * ``broken-zip.zip`` (not a zip), ``no-build-prop/`` (no ``system/build.prop``), ``bad-manifest/`` (an APK whose
@@ -25,7 +25,6 @@ and the ``cryptography`` package (the signing key). Exit 0, or 1 naming what is 
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import shutil
 import subprocess
 import sys
@@ -40,7 +39,8 @@ FRAMEWORK_RES = Path("/usr/share/android-framework-res/framework-res.apk")
 
 @dataclass(frozen=True)
 class App:
-    """One APK to make: package, label, versions, whether the manifest disables it."""
+    """One APK to make: package, label, versions, whether the manifest disables it, which fixture key signs it
+    (a name of :data:`virtual_device.apk_fixtures.KEYS`)."""
 
     key: str
     package: str
@@ -48,6 +48,7 @@ class App:
     version_name: str
     version_code: int
     enabled: bool = True
+    signer: str = "partner"
 
 
 APPS: dict[str, App] = {a.key: a for a in (
@@ -59,6 +60,7 @@ APPS: dict[str, App] = {a.key: a for a in (
     App("excel-old", "com.microsoft.office.excel", "Excel", "16.0.6925.1000", 2002692510),
     App("word-disabled", "com.microsoft.office.word", "Word", "16.0.7070.2036", 2002707036, enabled=False),
     App("skype-new", "com.skype.raider", "Skype", "7.07.0.611", 67000611),
+    App("excel-other-signer", "com.microsoft.office.excel", "Excel", "16.0.7070.2036", 2002707037, signer="other"),
 )}
 
 SYSTEM_PROP = """# begin build properties (sample build made by tools/sample_builds.py)
@@ -126,6 +128,8 @@ BUILDS: tuple[Build, ...] = (
           breaks="install_kind: Word on /vendor (tests/fixtures/offline_profiles wants system)"),
     Build("disabled", {**_without("word"), "word-disabled": GOOD_LAYOUT["word"]},
           breaks='enabled: Word\'s manifest says <application android:enabled="false">'),
+    Build("wrong-signer", {**_without("excel"), "excel-other-signer": GOOD_LAYOUT["excel"]},
+          breaks="signer: Excel is signed by a key that is not the partner's"),
     Build("region-ru", region="ru", incremental="V12.5.3.0.QCPRUXM", breaks="region: RU is not an agreed market"),
     Build("next-release", {**_without("skype"), "skype-new": GOOD_LAYOUT["skype"]}, incremental="V12.5.4.0.QCPCNXM",
           breaks="nothing: Skype 7.07.0.611 (an allowed version) — the 'after' side of the diff example"),
@@ -145,28 +149,14 @@ def _run(argv: list[str]) -> None:
         raise RuntimeError(f"{' '.join(argv)} failed: {exc.stderr.strip()}") from None
 
 
-def make_key(out: Path) -> tuple[Path, Path, str]:
-    """A fresh RSA key and self-signed certificate for apksigner: ``(key.pk8, cert.pem, cert SHA-256 hex)``."""
-    import hashlib
+def make_key(out: Path, name: str = "partner") -> tuple[Path, Path, str]:
+    """The fixture signing key ``name`` (:data:`virtual_device.apk_fixtures.KEYS`; default the partner key A that
+    ``device_profiles/apps/microsoft-office.yaml`` lists under ``signers``) written for apksigner:
+    ``(key.pk8, cert.pem, cert SHA-256 hex)``."""
+    from virtual_device.apk_fixtures import cert_digest, write_key
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "preload-harness sample signer")])
-    now = _dt.datetime.now(_dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - _dt.timedelta(days=1))
-            .not_valid_after(now + _dt.timedelta(days=3650)).sign(key, hashes.SHA256()))
-    pk8, pem = out / "signer.pk8", out / "signer.pem"
-    pk8.write_bytes(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
-    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    digest = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-    (out / "signer.sha256").write_text(digest + "\n")
-    return pk8, pem, digest
+    pk8, pem = write_key(name, out)
+    return pk8, pem, cert_digest(name)
 
 
 def make_apk(app: App, out: Path, key: Path, cert: Path) -> Path:
@@ -223,8 +213,9 @@ def make_all(out: Path, only: Sequence[str] = ()) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     apk_dir = out / "apks"
     apk_dir.mkdir(exist_ok=True)
-    key, cert, digest = make_key(apk_dir)
-    apks = {k: make_apk(a, apk_dir, key, cert) for k, a in APPS.items()}
+    keys = {name: make_key(apk_dir, name) for name in sorted({a.signer for a in APPS.values()})}
+    digest = keys["partner"][2]  # what the good builds are signed with
+    apks = {k: make_apk(a, apk_dir, *keys[a.signer][:2]) for k, a in APPS.items()}
     made: dict[str, Path] = {}
     for build in BUILDS:
         if not only or build.name in only:

@@ -155,7 +155,7 @@ def cert_digest(name: str) -> str:
     return hashlib.sha256(certificate(name).public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
-def _write_key(name: str, directory: Path) -> tuple[Path, Path]:
+def write_key(name: str, directory: Path) -> tuple[Path, Path]:
     """Write ``<name>.pk8`` (PKCS#8 DER) and ``<name>.x509.pem`` for apksigner; return both paths."""
     if KEYS[name].is_aosp:
         return AOSP_DIR / "testkey.pk8", AOSP_DIR / "testkey.x509.pem"
@@ -229,7 +229,7 @@ def build_one(spec: FixtureSpec, out: Path) -> Path:
         if not spec.signers:
             shutil.copyfile(tmp / "aligned.apk", target)
         else:
-            keys = [_write_key(name, tmp) for name in spec.signers]
+            keys = [write_key(name, tmp) for name in spec.signers]
             argv = ["apksigner", "sign"]
             for scheme in ("v1", "v2", "v3"):
                 argv += [f"--{scheme}-signing-enabled", "true" if scheme in spec.schemes else "false"]

@@ -21,9 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import DeviceUnavailable, SourceError
+from harness.errors import DeviceUnavailable, ParseError, SourceError
 from harness.facts import DeviceFacts
 from harness.inventory import Inventory, PackageState
+from harness.signatures import PackageSigners, SignerInventory
 
 KINDS: dict[str, str] = {
     "build": "harness.sources.build",
@@ -45,6 +46,9 @@ class Target:
             giving the state of a requested package (``None`` when the source has nothing: not installed).
         source: the file or directory read (for messages).
         evidence: per package, text to attach when a check fails (e.g. the APK path and manifest values).
+        signers: per package, the signatures of its APKs (:class:`~harness.signatures.PackageSigners`) or the
+            :class:`~harness.errors.ParseError` saying why they cannot be read; None when the source holds no APK
+            (a bugreport): the signer check is then not applicable.
         problem: set when this one target could not be read while its siblings could (one region's build of a
             folder of builds): the row is reported broken with this error, the others are judged.
     """
@@ -55,6 +59,7 @@ class Target:
     packages: Mapping[str, PackageState] | Callable[[str], PackageState | None]
     source: str
     evidence: Mapping[str, str] = field(default_factory=dict)
+    signers: Mapping[str, PackageSigners | ParseError] | None = None
     problem: SourceError | None = None
 
 
@@ -134,6 +139,20 @@ class OfflineDevice:
                 evidence=(f"{self.target.source}: no APK of {pkg}",),
                 section=self.target.evidence.get(pkg, f"{self.target.source}: no APK of {pkg}"))
         return Inventory(serial=self.serial, packages=states, command=f"read {self.target.source}", round_trips=0)
+
+    def apk_signers(self, states: Mapping[str, PackageState]) -> SignerInventory:
+        """The signatures of ``states``' installed packages from the source's APKs (as
+        :meth:`harness.device.Device.apk_signers` reads them from a phone); nothing for a source without APKs."""
+        inv = SignerInventory(serial=self.serial, sdk=self._facts.sdk)
+        if self.target.signers is None:
+            return inv
+        for pkg, state in states.items():
+            found = self.target.signers.get(pkg) if state.installed else None
+            if isinstance(found, ParseError):
+                inv.errors[pkg] = found
+            elif found is not None:
+                inv.packages[pkg] = found
+        return inv
 
     def shell(self, argv: Sequence[str], *, timeout: float | None = None) -> object:  # noqa: ARG002
         """No shell: raises DeviceUnavailable."""

@@ -9,7 +9,7 @@ is decoded by apkInspector (PyPI ``apkInspector``, :func:`apkInspector.axml.get_
 ``application/@enabled`` (``false``: the app ships disabled — PackageManager treats it as disabled until
 something enables it).
 
-Signer certificate digests come from :func:`harness.sources.signer.signer_digests` (one seam, see there).
+Signatures are read separately, by the device signer check's reader (:mod:`harness.sources.signer`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from typing import IO
 from xml.etree import ElementTree
 
 from harness.errors import SourceError
-from harness.sources.signer import signer_digests
 
 ANDROID_NS = "{http://schemas.android.com/apk/res/android}"
 MAX_MANIFEST_BYTES = 8 * 1024 * 1024
@@ -41,8 +40,6 @@ class ApkInfo:
         split: ``manifest/@split`` for a split APK, else None.
         enabled: False when ``<application android:enabled="false">``.
         min_sdk: ``uses-sdk/@android:minSdkVersion`` as int, or None.
-        signer_digests: SHA-256 of each signer certificate (lower-case hex) or None when not known (see
-            :mod:`harness.sources.signer`).
         manifest: the decoded manifest's first lines (``<manifest …>``, ``<uses-sdk …>``, ``<application …>``),
             for evidence.
     """
@@ -53,7 +50,6 @@ class ApkInfo:
     split: str | None
     enabled: bool
     min_sdk: int | None
-    signer_digests: tuple[str, ...] | None
     manifest: str
 
 
@@ -133,7 +129,6 @@ def read_apk(stream: IO[bytes], *, source: str, member: str) -> ApkInfo:
         except Exception as exc:  # noqa: BLE001 - any decoder failure means an unparsable manifest
             raise SourceError(f"unparsable AndroidManifest.xml (binary XML): {type(exc).__name__}: {exc}",
                               remedy="the APK's manifest is damaged; rebuild or re-sign the APK", **where) from None
-        digests = signer_digests(apk, source=source, member=member)
     package = root.get("package")
     if root.tag != "manifest" or not package:
         raise SourceError("AndroidManifest.xml has no <manifest package=…>", **where)
@@ -148,4 +143,4 @@ def read_apk(stream: IO[bytes], *, source: str, member: str) -> ApkInfo:
     return ApkInfo(package=package, version_name=root.get(f"{ANDROID_NS}versionName"), version_code=code,
                    split=root.get("split"), enabled=enabled,
                    min_sdk=_int(sdk.get(f"{ANDROID_NS}minSdkVersion")) if sdk is not None else None,
-                   signer_digests=digests, manifest="\n".join(lines))
+                   manifest="\n".join(lines))

@@ -20,8 +20,9 @@ scans on each partition — ``<partition>/app`` (system app), ``<partition>/priv
 becomes the :class:`~harness.inventory.PackageState` a phone would report after first boot: installed and
 listed for user 0, install kind ``system`` (app, priv-app) or ``removable_preload`` (data-app folders),
 partition and code path by the same rules as on a phone (``partition_of``), versions from the manifest, enabled
-unless the manifest says ``<application android:enabled="false">``, signer digests from
-:func:`harness.sources.signer.signer_digests`. A package found in several places: the system copy with the
+unless the manifest says ``<application android:enabled="false">``; the signatures of its APKs (base and splits)
+read by the device signer check's own reader (:mod:`harness.sources.signer`), and the digests Android uses on the
+build's API level. A package found in several places: the system copy with the
 highest ``versionCode`` is the one PackageManager keeps (then a removable copy); every place is in the evidence.
 
 Any APK in those folders that cannot be read makes the whole build *broken* (a
@@ -35,12 +36,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import SourceError
+from harness.apksig import ApkSignature
+from harness.errors import ParseError, SourceError
 from harness.inventory import DATA_APP_DIRS, PackageState, partition_of
 from harness.region import resolve_region
+from harness.signatures import ApkCopy, PackageSigners
 from harness.sources import Target
 from harness.sources.apk import ApkInfo, read_apk
 from harness.sources.buildprop import ResolvedProps, resolve
+from harness.sources.signer import read_signature, signer_digests
 from harness.sources.tree import BuildTree, is_build_dir, open_build
 
 HOST = "rom-build"
@@ -80,12 +84,13 @@ def scan_root(device_path: str) -> ScanRoot | None:
 
 @dataclass(frozen=True)
 class FoundApk:
-    """One base APK of the build: where it is and what it says."""
+    """One APK of the build: where it is, what its manifest says and its signature (or why it cannot be read)."""
 
     device_path: str
     member: str
     root: ScanRoot
     info: ApkInfo
+    signature: ApkSignature | ParseError | None = None
 
     @property
     def code_path(self) -> str:
@@ -95,14 +100,15 @@ class FoundApk:
         return self.device_path.rsplit("/", 1)[0] if "/" in rest else self.device_path
 
 
-def scan_apks(tree: BuildTree) -> tuple[dict[str, list[FoundApk]], dict[str, list[str]]]:
-    """Read every APK of the scan roots: ``({package: [copies]}, {code path: [split names]})``.
+def scan_apks(tree: BuildTree) -> tuple[dict[str, list[FoundApk]], dict[str, list[FoundApk]]]:
+    """Read every APK of the scan roots: ``({package: [copies]}, {code path: [split APKs]})``.
 
     Raises:
-        SourceError: an APK cannot be read (see :func:`harness.sources.apk.read_apk`).
+        SourceError: an APK's manifest cannot be read (see :func:`harness.sources.apk.read_apk`); a signature that
+            cannot be read is kept on the :class:`FoundApk` instead (the signer check reports it).
     """
     found: dict[str, list[FoundApk]] = {}
-    splits: dict[str, list[str]] = {}
+    splits: dict[str, list[FoundApk]] = {}
     for device_path, member in sorted(tree.members()):
         if not device_path.lower().endswith(".apk"):
             continue
@@ -111,9 +117,10 @@ def scan_apks(tree: BuildTree) -> tuple[dict[str, list[FoundApk]], dict[str, lis
             continue
         with tree.open(member) as fh:
             info = read_apk(fh, source=tree.source, member=member)
-        apk = FoundApk(device_path, member, root, info)
+            signature = read_signature(fh, device_path=device_path)
+        apk = FoundApk(device_path, member, root, info, signature)
         if info.split:
-            splits.setdefault(apk.code_path, []).append(info.split)
+            splits.setdefault(apk.code_path, []).append(apk)
             continue
         found.setdefault(info.package, []).append(apk)
     return found, splits
@@ -125,8 +132,22 @@ def _chosen(copies: list[FoundApk]) -> FoundApk:
     return max(pool, key=lambda c: (c.info.version_code or 0, -pool.index(c)))
 
 
-def package_state(copies: list[FoundApk], splits: dict[str, list[str]], source: str) -> PackageState:
-    """The :class:`PackageState` a phone of this build reports for the package of ``copies`` (module docstring)."""
+def package_signers(copies: list[FoundApk], splits: dict[str, list[FoundApk]]) -> PackageSigners | ParseError:
+    """The signatures of the package's APKs as a phone would have them: the kept copy's base APK, then its splits;
+    the first unreadable signature instead, when there is one."""
+    apk = _chosen(copies)
+    apks = [apk, *splits.get(apk.code_path, [])]
+    for a in apks:
+        if isinstance(a.signature, ParseError):
+            return a.signature
+    return PackageSigners(apk.info.package, (ApkCopy("active", tuple(a.signature for a in apks
+                                                                      if isinstance(a.signature, ApkSignature))),))
+
+
+def package_state(copies: list[FoundApk], splits: dict[str, list[FoundApk]], source: str,
+                  sdk: int | None = None) -> PackageState:
+    """The :class:`PackageState` a phone of this build reports for the package of ``copies`` (module docstring);
+    ``sdk`` is the build's API level (which signature scheme counts for the digests)."""
     apk = _chosen(copies)
     info = apk.info
     kind = apk.root.install_kind
@@ -140,8 +161,10 @@ def package_state(copies: list[FoundApk], splits: dict[str, list[str]], source: 
                 f"folder {folder}: {what}, partition {partition}, codePath {code_path}"]
     if not info.enabled:
         evidence.append('AndroidManifest.xml: <application android:enabled="false">: ships disabled')
-    evidence.append("signer SHA-256: " + (", ".join(info.signer_digests) if info.signer_digests else
-                                          "not known (no v1 signature block; the v2/v3 reader is not wired yet)"))
+    digests = signer_digests(apk.signature, sdk)
+    evidence.append("signer SHA-256: " + (", ".join(digests) if digests else
+                                          f"not readable ({apk.signature})" if isinstance(apk.signature, ParseError)
+                                          else "none"))
     for other in copies:
         if other is not apk:
             evidence.append(f"also at {other.member}: versionName={other.info.version_name} "
@@ -151,8 +174,9 @@ def package_state(copies: list[FoundApk], splits: dict[str, list[str]], source: 
         package=info.package, known=True, installed=True, listed=True, version_name=info.version_name,
         version_code=info.version_code, code_path=code_path, partition=partition, install_kind=kind,
         system=kind == "system", enabled=info.enabled, enabled_state=0 if info.enabled else None,
-        splits=tuple(["base", *splits.get(code_path, [])]) if splits.get(code_path) else (),
-        evidence=tuple(evidence), section=section, signer_digests=info.signer_digests)
+        splits=tuple(["base", *(s.info.split or "" for s in splits.get(code_path, []))])
+        if splits.get(code_path) else (),
+        evidence=tuple(evidence), section=section, signer_digests=digests)
 
 
 def _safe(text: str) -> str:
@@ -172,7 +196,10 @@ def build_target(path: Path, *, serial: str | None = None) -> tuple[Target, Reso
     finally:
         tree.close()  # type: ignore[attr-defined]
     source = str(path)
-    states = {pkg: package_state(copies, splits, source) for pkg, copies in found.items()}
+    sdk_text = resolved.props.get("ro.build.version.sdk", "")
+    sdk = int(sdk_text) if sdk_text.isdigit() else None
+    states = {pkg: package_state(copies, splits, source, sdk) for pkg, copies in found.items()}
+    signers = {pkg: package_signers(copies, splits) for pkg, copies in found.items()}
     scanned = "the app, priv-app and data-app folders of its partitions (and /cust/app)"
     props_note = "properties from " + ", ".join(resolved.files)
 
@@ -185,7 +212,7 @@ def build_target(path: Path, *, serial: str | None = None) -> tuple[Target, Reso
 
     target = Target(serial=serial or _safe(f"build:{path.name}"), host=HOST, props=dict(resolved.props),
                     packages=lookup, source=source,
-                    evidence={pkg: st.section for pkg, st in states.items()})
+                    evidence={pkg: st.section for pkg, st in states.items()}, signers=signers)
     return target, resolved
 
 
@@ -218,5 +245,5 @@ def load(path: Path) -> list[Target]:
             named.append(Target(serial=serial, host=HOST, props={}, packages={}, source=str(child), problem=problem))
         else:
             named.append(Target(serial=serial, host=HOST, props=target.props, packages=target.packages,
-                                source=target.source, evidence=target.evidence))
+                                source=target.source, evidence=target.evidence, signers=target.signers))
     return named

@@ -1,51 +1,32 @@
-"""The one seam through which the build reader gets an APK's signer certificate digests.
+"""The one seam through which the build reader gets an APK's signature: the device signer check's own reader.
 
-:func:`signer_digests` returns the SHA-256 of each signer certificate (DER), lower-case hex — the value
-``apksigner verify --print-certs`` prints as "certificate SHA-256 digest" and CTS ``PackageUtil`` compares.
-
-Today it reads only the **v1 (JAR) signature**: the PKCS#7 ``META-INF/*.RSA|*.DSA|*.EC`` blocks, decoded by
-``cryptography`` (:func:`cryptography.hazmat.primitives.serialization.pkcs7.load_der_pkcs7_certificates`).
-apksigner adds a v1 signature to every APK whose ``minSdkVersion`` is below 24, next to v2/v3 with the same key.
-An APK signed with v2/v3 only (minSdk 24+) yields None ("not known"), never a guess.
-
-TODO(signer branch): replace the body with the shared APK signature reader (APK Signing Block v2/v3, key rotation
-lineage) that the device signer check uses, so a build and a phone give the same digests by the same code.
+:func:`read_signature` reads an APK of a ROM build with :func:`harness.apksig.read_stream_apk` — the same code
+that reads a phone's APKs by byte ranges (v1 JAR, APK Signature Scheme v2 / v3 / v3.1, the verified v3 rotation
+lineage) — so a build and a phone of that build give the same certificates. :func:`signer_digests` is the
+SHA-256 of the certificate(s) Android uses on the build's API level (the value ``apksigner verify --print-certs``
+prints as "certificate SHA-256 digest"), for reports, golden profiles and diffs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import zipfile
+from typing import BinaryIO
 
-from harness.errors import SourceError
-
-_V1_BLOCK_SUFFIXES = (".RSA", ".DSA", ".EC")
+from harness.apksig import ApkSignature, read_stream_apk
+from harness.errors import ParseError
 
 
-def signer_digests(apk: zipfile.ZipFile, *, source: str = "", member: str = "") -> tuple[str, ...] | None:
-    """SHA-256 digests (hex) of the APK's signer certificates, sorted; None when no v1 signature block exists.
+def read_signature(stream: BinaryIO, *, device_path: str) -> ApkSignature | ParseError:
+    """The APK's signature, or the :class:`~harness.errors.ParseError` saying why it cannot be read (unsigned,
+    damaged signing block): the signer check reports that app as broken, the build's other verdicts stand."""
+    try:
+        return read_stream_apk(device_path, stream)
+    except ParseError as exc:
+        return exc
 
-    Args:
-        apk: the opened APK (only its small ``META-INF`` signature members are read).
-        source / member: the build and the APK's name in it, for messages.
 
-    Raises:
-        SourceError: a v1 signature block exists but is not valid PKCS#7 (a damaged or tampered APK).
-    """
-    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
-
-    blocks = [n for n in apk.namelist()
-              if n.upper().startswith("META-INF/") and n.count("/") == 1 and n.upper().endswith(_V1_BLOCK_SUFFIXES)]
-    if not blocks:
+def signer_digests(signature: ApkSignature | ParseError | None, sdk: int | None) -> tuple[str, ...] | None:
+    """SHA-256 (hex, sorted) of the certificates Android uses for the APK on API ``sdk``; None when not readable."""
+    if not isinstance(signature, ApkSignature):
         return None
-    digests: set[str] = set()
-    for name in blocks:
-        try:
-            certs = pkcs7.load_der_pkcs7_certificates(apk.read(name))
-        except Exception as exc:  # noqa: BLE001 - cryptography raises ValueError and others for bad DER
-            raise SourceError(f"signature block {name} is not valid PKCS#7: {exc}", path=source, member=member,
-                              remedy="the APK's v1 signature is damaged; re-sign the APK") from None
-        # the first certificate is the signer's (AOSP ApkSigner writes exactly one per block)
-        if certs:
-            digests.add(hashlib.sha256(certs[0].public_bytes(Encoding.DER)).hexdigest())
-    return tuple(sorted(digests)) or None
+    _scheme, signers = signature.effective(sdk)
+    return tuple(sorted({s.cert.sha256 for s in signers})) or None

@@ -33,8 +33,19 @@ def test_a_good_build_ships_as_zip_and_as_tree(builds, tmp_path):
     assert {d["serial"] for d in run.header.devices} == {"build:good", "build:good-target_files.zip"}
     launch = [r for r in run.records if r.check == "launch"]
     assert launch and all(r.outcome == "skipped" and "needs a live device" in r.reason for r in launch)
+    signer = [r for r in run.records if r.check == "signer"]
+    assert len(signer) == 10 and all(r.outcome == "passed" for r in signer)  # 5 apps x 2 builds, from the APKs
     matrix = json.loads((tmp_path / "compliance.json").read_text())
     assert matrix["status"] == "passed" and all(d["fingerprint"] for d in matrix["devices"])
+
+
+def test_a_build_with_a_foreign_signer_fails_the_signer_check(builds, tmp_path):
+    rc = romcheck.main([str(builds["wrong-signer"]), "--out", str(tmp_path), "--no-html"])
+    assert rc == 1
+    run = _records(tmp_path)
+    assert _failed(run) == {("build:wrong-signer", "Excel", "signer")}
+    (excel,) = [r for r in run.records if r.check == "signer" and r.app == "Excel"]
+    assert "wrong signer" in excel.reason
 
 
 def test_each_failing_build_fails_its_check(builds, tmp_path):
