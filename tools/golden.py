@@ -9,11 +9,14 @@ observed ``ro.product.model`` and ``ro.product.device``; ``regions``: the region
 of the list that is installed: the observed version (``exact`` versionName, or the versionCode as a one-value
 range when there is no name), install kind (``system``, ``removable_preload``; an updated system app becomes
 ``system`` with ``allow_updated: true``; a user install ``any``), partition, ``enabled: false`` if it was
-disabled, and the signer SHA-256 digests as a comment (the contract has no signer key yet). Comments say where
-each value came from (property file and line, ``dumpsys package`` line, APK member). Apps of the list that are
+disabled, and ``signers``: the SHA-256 of the certificate(s) Android uses for the app's APKs on that API level (read
+by the signer check's own reader: from the APKs of a build, by byte ranges from a phone; a bugreport holds no APK,
+so no ``signers`` then). Comments say where each value came from (property file and line, ``dumpsys package``
+line, APK path). Apps of the list that are
 not installed are listed in a comment, not required.
 
-The device is only read (``getprop``, ``pm list packages``, ``dumpsys package``), exactly as a run reads it.
+The device is only read (``getprop``, ``pm list packages``, ``dumpsys package``, ``pm path`` and ``dd`` reads of
+the APKs' signature byte ranges), exactly as a run reads it.
 An existing file is never overwritten without ``--force``. The result passes ``python -m harness.profiles check``
 and a run of the suites against the same device (use ``--profiles <that file>`` if another profile matches the
 same model: a device must match exactly one). Exit 0 written; 4 usage error (file exists, no app found, region
@@ -27,7 +30,7 @@ import datetime as _dt
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -37,6 +40,7 @@ from harness.facts import DeviceFacts
 from harness.inventory import PackageState
 from harness.profiles import load_profiles
 from harness.profiles.models import PARTITIONS
+from harness.signatures import SignerInventory
 from tools.offline_job import Parser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +56,21 @@ class Observation:
     facts: DeviceFacts
     states: dict[str, PackageState]
     origin: dict[str, str]
+    signers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per installed package whose signatures were read: the certificate SHA-256 digests Android uses (sorted)."""
+
+
+def signer_digests(inv: SignerInventory) -> dict[str, tuple[str, ...]]:
+    """``{package: sorted SHA-256 hex}`` of the certificates Android uses (API ``inv.sdk``) over every APK of each
+    package read in ``inv`` (active copy; an updated system app's factory copy is signed alike or the signer check
+    says so); packages whose signatures could not be read are left out."""
+    out: dict[str, tuple[str, ...]] = {}
+    for package, found in inv.packages.items():
+        digests = {s.cert.sha256 for c in found.copies if c.role == "active" for sig in c.signatures
+                   for s in sig.effective(inv.sdk)[1]}
+        if digests:
+            out[package] = tuple(sorted(digests))
+    return out
 
 
 def observe_file(kind: str, path: str, packages: Sequence[str], region: str | None) -> Observation:
@@ -77,7 +96,7 @@ def observe_file(kind: str, path: str, packages: Sequence[str], region: str | No
         origin = build_target(Path(path))[1].origin
     inv = device.inventory(list(packages))
     return Observation(f"{'ROM build' if kind == 'build' else 'bugreport'} {path}", device.facts(), inv.packages,
-                       origin)
+                       origin, signer_digests(device.apk_signers(inv.packages)))
 
 
 def observe_device(serial: str, servers: Sequence[str], packages: Sequence[str], region: str | None) -> Observation:
@@ -96,7 +115,8 @@ def observe_device(serial: str, servers: Sequence[str], packages: Sequence[str],
         raise case.problem
     assert case.device is not None and case.facts is not None
     inv = case.device.inventory(list(packages))
-    return Observation(f"device {serial} on {case.server}", case.facts, inv.packages, {})
+    return Observation(f"device {serial} on {case.server}", case.facts, inv.packages, {},
+                       signer_digests(case.device.apk_signers(inv.packages)))
 
 
 def _slug(text: str) -> str:
@@ -170,9 +190,9 @@ def render_profile(obs: Observation, apps: list[dict], *, command: str) -> tuple
             lines.append(f"    partitions: [{partition}]")
         if not state.enabled:
             lines.append(f"    enabled: false  # observed disabled for user 0 (state {state.enabled_state})")
-        if state.signer_digests:
-            lines.append("    # signer SHA-256 (observed; no contract key for it yet): "
-                         + ", ".join(state.signer_digests))
+        digests = obs.signers.get(app["package"])
+        if digests:
+            lines.append(f"    signers: [{', '.join(digests)}]  # observed signing certificate SHA-256")
         if app.get("severity"):
             lines.append(f"    severity: {app['severity']}")
     if absent:

@@ -18,7 +18,7 @@ office.yaml``: ``good`` passes ``device_profiles/xiaomi-redmi8a.yaml``; every ot
 PROPERTIES (getprop)``, ``DUMP OF SERVICE package:``) of a virtual-device image (``virtual_device/images``), in
 the Android 8+ layout of the corpus Android 8.1 bugreport.
 
-Needs ``aapt``, ``zipalign``, ``apksigner`` and ``android-framework-res`` (``bash tools/setup_android_tools.sh``)
+Needs ``aapt``, ``zipalign``, ``apksigner`` and ``android-framework-res`` (``bash tools/setup_apk_tools.sh``)
 and the ``cryptography`` package (the signing key). Exit 0, or 1 naming what is missing.
 """
 
@@ -144,7 +144,7 @@ def _run(argv: list[str]) -> None:
     try:
         subprocess.run(argv, check=True, capture_output=True, text=True)
     except FileNotFoundError:
-        raise ToolMissing(f"{argv[0]} not found: run `bash tools/setup_android_tools.sh` (as root)") from None
+        raise ToolMissing(f"{argv[0]} not found: run `bash tools/setup_apk_tools.sh` (as root)") from None
     except subprocess.CalledProcessError as exc:
         raise RuntimeError(f"{' '.join(argv)} failed: {exc.stderr.strip()}") from None
 
@@ -162,7 +162,7 @@ def make_key(out: Path, name: str = "partner") -> tuple[Path, Path, str]:
 def make_apk(app: App, out: Path, key: Path, cert: Path) -> Path:
     """Compile, align and sign one APK (``<out>/<key>.apk``)."""
     if not FRAMEWORK_RES.is_file():
-        raise ToolMissing(f"{FRAMEWORK_RES} not found: run `bash tools/setup_android_tools.sh` (as root)")
+        raise ToolMissing(f"{FRAMEWORK_RES} not found: run `bash tools/setup_apk_tools.sh` (as root)")
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         enabled = "" if app.enabled else ' android:enabled="false"'

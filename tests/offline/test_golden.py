@@ -8,6 +8,7 @@ import yaml
 from harness.profiles import load_profiles
 from tests.offline.conftest import ROOT
 from tools import bugreportcheck, golden, romcheck
+from virtual_device.apk_fixtures import cert_digest
 from virtual_device.testing import AdbServer, Farm
 
 EXAMPLES = ROOT / "examples"
@@ -22,8 +23,8 @@ def test_capture_from_a_build_then_the_build_passes_it(builds, tmp_path):
     word = profile.app("com.microsoft.office.word")
     assert word.version.exact == "16.0.7070.2036" and word.install_kind == "system" and word.partitions == ["system"]
     assert profile.app("com.skype.raider").install_kind == "removable_preload"
-    text = path.read_text()
-    assert builds["signer"].read_text().strip() in text and "product/build.prop:" in text
+    assert word.signers == [builds["signer"].read_text().strip()]  # read from the APK by the signer check's reader
+    assert "product/build.prop:" in path.read_text()
     assert romcheck.main([str(builds["good"]), "--profiles", str(path), "--out", str(tmp_path / "r"),
                           "--no-html"]) == 0
     # the next run of a different build fails against the golden contract (Excel's version differs)
@@ -47,6 +48,7 @@ def test_capture_from_a_bugreport_lists_absent_apps_and_passes(tmp_path):
     text = (tmp_path / "xiaomi-redmi-8a.yaml").read_text()
     data = yaml.safe_load(text)
     assert "com.microsoft.office.outlook" not in [a["package"] for a in data["apps"]]
+    assert not any("signers" in a for a in data["apps"])  # a bugreport holds no APK: no signer is claimed
     assert "not installed on the golden source" in text and "Outlook" in text.split("not installed")[1]
     assert bugreportcheck.main([str(report), "--profiles", str(tmp_path), "--out", str(tmp_path / "r"),
                                 "--no-html"]) == 0
@@ -71,3 +73,7 @@ def test_capture_from_a_live_device_reads_the_same_as_a_run(tmp_path):
     word = profile.app("com.microsoft.office.word")  # an updated system app on this image
     assert word.install_kind == "system" and word.allow_updated and word.partitions == ["system"]
     assert "factory copy at" in path.read_text()
+    partner_a = cert_digest("partner")
+    assert profile.app("com.microsoft.office.excel").signers == [partner_a]
+    # Skype's APK is v3-rotated to key B, but this is Android 6 (API 23): v3 is read from API 28, so v2's key A
+    assert profile.app("com.skype.raider").signers == [partner_a]
