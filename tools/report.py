@@ -181,13 +181,16 @@ def run(args: argparse.Namespace) -> int:
         for note in sel.notes:
             print(f"note: {note}")
         matrix = build_matrix(sel.records, expected=sel.expected, gate_severity=gate_severity)
+        result = evaluate_gate(sel.records, gate_severity, expected=sel.expected,
+                               coverage_problems=sel.coverage_problems)
+        partial = bool(result.not_run or result.coverage_problems)
         paths = write_matrix(matrix, args.out)
         for kind in ("md", "html", "json"):
             if not args.brief:
                 print(f"matrix {kind}: {paths[kind]}")
         timings = {"matrix": time.monotonic() - started}
         if not args.no_html:
-            from harness.reporting.html_report import generate_report
+            from harness.reporting.html_report import DEFAULT_REPORT_NAME, generate_report
 
             if len(results_dirs) > 1:
                 results = merge_results(results_dirs, args.out / "allure-results-merged")
@@ -199,7 +202,12 @@ def run(args: argparse.Namespace) -> int:
             env = results / "environment.properties"
             if len(results_dirs) > 1 or not env.exists():
                 env = write_environment(results, devices_from_records(sel.records))
-            report = generate_report(results, args.out, single_file=not args.no_single_file)
+            # a run that did not look at everything is marked on the trend chart and kept out of the next trend
+            n = len(result.not_run)
+            note = f"(partial: {n} required check{'s' if n != 1 else ''} not run)" if n else "(partial)"
+            report = generate_report(results, args.out, single_file=not args.no_single_file,
+                                     name=f"{DEFAULT_REPORT_NAME} {note}" if partial else DEFAULT_REPORT_NAME,
+                                     keep_history=not partial, build_note="(partial)" if partial else "")
             timings["allure"] = report.seconds
             if not args.brief:
                 print(f"categories: {categories}")
@@ -207,7 +215,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"allure report: {report.report_dir}/index.html (serve over http)")
                 if report.single_file:
                     print(f"single-file report: {report.single_file}")
-                print(f"history: {report.history_dir} (trend points: {report.trend_points})")
+                print(f"history: {report.history_dir} (trend points: {report.trend_points})"
+                      + ("" if report.history_kept else "; not updated: a partial run stays out of the trend"))
             print(f"Allure report generated in {report.seconds:.1f} s ({report.size_bytes / 1e6:.1f} MB); "
                   f"trend points: {report.trend_points}")
             if args.screenshots:
@@ -221,8 +230,6 @@ def run(args: argparse.Namespace) -> int:
     except Error as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    result = evaluate_gate(sel.records, gate_severity, expected=sel.expected,
-                           coverage_problems=sel.coverage_problems)
     spent = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
     print(f"reports built in {time.monotonic() - started:.1f} s ({spent})")
     lines = summary_lines(sel.records, gate_severity, expected=sel.expected, coverage_problems=sel.coverage_problems)

@@ -52,7 +52,8 @@ class ReportGenerationError(Error):
 class ReportPaths:
     """What :func:`generate_report` produced: ``report_dir`` (browsable), ``single_file`` (or None),
     ``history_dir`` (kept for the next run), ``trend_points`` (runs in the trend, this one included),
-    ``seconds`` (wall time of generation) and ``size_bytes`` (report dir + single file)."""
+    ``seconds`` (wall time of generation), ``size_bytes`` (report dir + single file) and ``history_kept`` (False:
+    this run was kept out of the next report's trend)."""
 
     report_dir: Path
     single_file: Path | None
@@ -60,6 +61,7 @@ class ReportPaths:
     trend_points: int
     seconds: float
     size_bytes: int
+    history_kept: bool = True
 
 
 def allure_executable(toolchain_dir: Path = TOOLCHAIN_DIR) -> Path:
@@ -127,24 +129,26 @@ def _check_no_analytics(files: list[Path]) -> None:
                                         "ALLURE_NO_ANALYTICS=true")
 
 
-def write_executor(results_dir: Path, build_order: int, name: str = DEFAULT_REPORT_NAME) -> Path:
-    """Write ``executor.json`` (build number shown on the trend chart) unless the run wrote its own (a CI
-    executor with another ``name``); ours, left by a previous report of the same results, is replaced."""
+def write_executor(results_dir: Path, build_order: int, name: str = DEFAULT_REPORT_NAME, *,
+                   build_note: str = "") -> Path:
+    """Write ``executor.json`` (build number shown on the trend chart, ``run N`` plus ``build_note`` such as
+    ``(partial)``) unless the run wrote its own (a CI executor with another ``name``); ours, left by a previous
+    report of the same results, is replaced."""
     path = results_dir / "executor.json"
     try:
         existing = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         existing = None
-    if not isinstance(existing, dict) or existing.get("name") == name:
-        path.write_text(json.dumps({"name": name, "type": "local", "buildOrder": build_order,
-                                    "buildName": f"run {build_order}", "reportName": name}) + "\n",
-                        encoding="utf-8")
+    if not isinstance(existing, dict) or existing.get("name") == DEFAULT_REPORT_NAME:
+        path.write_text(json.dumps({"name": DEFAULT_REPORT_NAME, "type": "local", "buildOrder": build_order,
+                                    "buildName": f"run {build_order}{' ' + build_note if build_note else ''}",
+                                    "reportName": name}) + "\n", encoding="utf-8")
     return path
 
 
 def generate_report(results_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
                     toolchain_dir: Path = TOOLCHAIN_DIR, name: str = DEFAULT_REPORT_NAME, single_file: bool = True,
-                    timeout_s: float = 600.0) -> ReportPaths:
+                    timeout_s: float = 600.0, keep_history: bool = True, build_note: str = "") -> ReportPaths:
     """Generate ``out_dir/allure-report/`` (and ``allure-report-single.html``) from ``results_dir``.
 
     Steps: carry the previous history into ``results_dir/history``; write ``executor.json``; run
@@ -158,6 +162,9 @@ def generate_report(results_dir: str | os.PathLike[str], out_dir: str | os.PathL
         toolchain_dir: directory holding package.json and node_modules of the pinned generator.
         name: report title.
         single_file: also build the single-file report.
+        keep_history: save the new report's history for the next run. False for a run that must stay out of the
+            trend (a partial run: the report shows the trend so far, the next report does not count this run).
+        build_note: added to the run's name on the trend chart (``run 7 (partial)``).
         timeout_s: limit for the generator calls (they run concurrently), seconds.
 
     Raises:
@@ -179,7 +186,7 @@ def generate_report(results_dir: str | os.PathLike[str], out_dir: str | os.PathL
     if previous.is_dir():
         shutil.rmtree(results_history, ignore_errors=True)
         shutil.copytree(previous, results_history)
-    write_executor(results, _trend_length(results_history) + 1, name)
+    write_executor(results, _trend_length(results_history) + 1, name, build_note=build_note)
 
     with tempfile.TemporaryDirectory(prefix=".allure-gen-", dir=out) as tmp:
         staged = Path(tmp) / "allure-report"
@@ -200,7 +207,7 @@ def generate_report(results_dir: str | os.PathLike[str], out_dir: str | os.PathL
             os.replace(staged_single / "index.html", single_path)
 
     new_history = report_dir / "history"
-    if new_history.is_dir():
+    if keep_history and new_history.is_dir():
         tmp_keep = out / ".history.new"
         shutil.rmtree(tmp_keep, ignore_errors=True)
         shutil.copytree(new_history, tmp_keep)
@@ -209,4 +216,5 @@ def generate_report(results_dir: str | os.PathLike[str], out_dir: str | os.PathL
     seconds = time.monotonic() - started
     size = _dir_size(report_dir) + (single_path.stat().st_size if single_path else 0)
     return ReportPaths(report_dir=report_dir, single_file=single_path, history_dir=history_keep,
-                       trend_points=_trend_length(report_dir / "history"), seconds=seconds, size_bytes=size)
+                       trend_points=_trend_length(report_dir / "history"), seconds=seconds, size_bytes=size,
+                       history_kept=keep_history)

@@ -170,3 +170,28 @@ def test_empty_results_are_refused(tmp_path: Path) -> None:
     (tmp_path / "r").mkdir()
     with pytest.raises(ReportGenerationError, match="no allure results"):
         generate_report(tmp_path / "r", tmp_path / "out")
+
+
+def test_a_partial_run_is_marked_and_kept_out_of_the_trend(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    proc = run_synthetic(tmp_path / "w", reports / "allure-results", reports / "records.jsonl")
+    assert proc.returncode == 1, proc.stdout
+    records = reports / "records.jsonl"
+    whole = records.read_text()
+    partial = tmp_path / "partial.jsonl"  # the same run with one check's record missing (as after -k)
+    partial.write_text("".join(whole.splitlines(keepends=True)[:-1]))
+    base = ["--results", str(reports / "allure-results"), "--out", str(reports), "--no-single-file"]
+
+    first = cli(*base, "--records", str(records), cwd=tmp_path)
+    assert "trend points: 1" in first.stdout, first.stdout + first.stderr
+    trend = (reports / "history" / "history-trend.json").read_text()
+
+    marked = cli(*base, "--records", str(partial), cwd=tmp_path)
+    assert "not updated: a partial run stays out of the trend" in marked.stdout, marked.stdout + marked.stderr
+    assert (reports / "history" / "history-trend.json").read_text() == trend  # the next trend does not count it
+    executors = json.loads((reports / "allure-report" / "widgets" / "executors.json").read_text())
+    assert executors[0]["buildName"] == "run 2 (partial)"
+    assert "partial: 1 required check not run" in executors[0]["reportName"]
+
+    again = cli(*base, "--records", str(records), cwd=tmp_path)
+    assert "trend points: 2" in again.stdout, again.stdout  # the whole runs only
