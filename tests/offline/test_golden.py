@@ -6,6 +6,7 @@ from __future__ import annotations
 import yaml
 
 from harness.profiles import load_profiles
+from tests.e2e.conftest import run_suites
 from tests.offline.conftest import ROOT
 from tools import bugreportcheck, golden, romcheck
 from virtual_device.apk_fixtures import cert_digest
@@ -66,7 +67,12 @@ def test_capture_from_a_live_device_reads_the_same_as_a_run(tmp_path):
         serial = farm.serials[0]
         rc = golden.main(["capture", "--serial", serial, "--adb-server", f"127.0.0.1:{server.port}",
                           "--out", str(tmp_path)])
-    assert rc == 0
+        assert rc == 0
+        # the same device passes its golden contract: every suite, so the gate can say ship
+        run = run_suites(tmp_path / "run", f"127.0.0.1:{server.port}", "--profiles", str(tmp_path))
+    assert run.returncode == 0, run.output[-3000:]
+    assert {r["check"] for r in run.records if r["outcome"] == "passed"} >= {
+        "presence", "version", "install_kind", "enabled", "region", "signer", "launch"}
     (path,) = tmp_path.glob("*.yaml")
     (profile,) = load_profiles([path]).profiles
     assert profile.match.model == ["MI MAX"] and profile.regions == ["IN"]
