@@ -121,11 +121,11 @@ def validate(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     """
     problems: list[str] = []
     from harness.errors import Error
+    from harness.plugin.session import option_problems
     from harness.profiles import load_profiles
-    from harness.profiles.models import ISO_REGIONS
 
-    if args.region is not None and args.region.strip().upper() not in ISO_REGIONS:
-        problems.append(f"--region {args.region!r}: expected an ISO 3166-1 alpha-2 code such as CN, IN or ID")
+    problems += option_problems(region=args.region, operator=args.operator, shard=args.shard,
+                                device_wait=args.device_wait)
     try:
         load_profiles(args.profiles or None)
     except Error as exc:
@@ -177,20 +177,37 @@ def pytest_argv(args: argparse.Namespace, servers: Sequence[str], stage: Path, u
 
 
 def publish(stage: Path, reports: Path = REPORTS) -> list[str]:
-    """Move the run's outputs from ``stage`` into ``reports`` (each replaced whole); return what was published."""
+    """Move the run's outputs from ``stage`` into ``reports`` (each replaced whole); return what was published.
+
+    An output this run did not make (the Allure HTML of a ``--no-html`` run, screenshots) is removed, so that
+    ``reports`` never mixes two runs; ``history/`` (the Allure trend) is kept when the run did not update it.
+    """
     done = []
     for name in OUTPUTS:
         new = stage / name
-        if not new.exists():
-            continue
         old = reports / name
+        if not new.exists() and name == "history":
+            continue
         if old.is_dir():
             shutil.rmtree(old)
         elif old.exists():
             old.unlink()
-        os.replace(new, old)
-        done.append(name)
+        if new.exists():
+            os.replace(new, old)
+            done.append(name)
     return done
+
+
+def checked_something(records: Path) -> bool:
+    """Whether the run's records hold a check that ran on a device or file (passed or failed): a run whose every
+    record is an infrastructure error or a skip (no device reachable, a ``--serial`` not attached) checked
+    nothing, and must not replace the reports of one that did."""
+    from harness.reporting.records import read_runs
+
+    try:
+        return any(r.outcome in ("passed", "failed") for run in read_runs(records) for r in run.records)
+    except Exception:  # noqa: BLE001 - unreadable records: let tools.report say what is wrong with them
+        return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -220,6 +237,13 @@ def _run(args: argparse.Namespace, stage: Path, user_paths: Sequence[str], repor
     files = len(args.build) + len(args.bugreport)
     use_farm = not files and (args.farm == "always" or (args.farm == "auto" and not args.adb_server
                                                          and not _local_server_has_devices()))
+    if use_farm and args.shard:
+        print("error: --shard splits a farm that every machine lists the same way; the virtual farm this job starts "
+              "is new (new ports) each run, so its shards would not add up. Start one farm (`.venv/bin/python -m "
+              "virtual_device farm --images virtual_device/images --adb-port 5137`) and pass --adb-server "
+              f"127.0.0.1:5137 to every shard. Nothing was run; {reports} is unchanged (exit {EXIT_USAGE}).",
+              file=sys.stderr)
+        return EXIT_USAGE
     farm_started = False
     with contextlib.ExitStack() as stack:
         if files:
@@ -253,6 +277,14 @@ def _run(args: argparse.Namespace, stage: Path, user_paths: Sequence[str], repor
     if not records.exists():
         print(f"No check ran (exit {rc}); {reports} is unchanged.", file=sys.stderr)
         return rc or EXIT_NO_CHECKS
+    if rc not in (2, 3) and not checked_something(records):
+        kept = reports / ".unpublished"
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(stage, kept, ignore=shutil.ignore_patterns("history"))
+        code = rc if rc not in (0, 5) else EXIT_NO_CHECKS
+        print(f"No check ran on any device (exit {code}); {reports} is unchanged. This run's records: "
+              f"{kept}/records.jsonl", file=sys.stderr)
+        return code
     report_argv = [sys.executable, "-m", "tools.report", "--results", str(stage / "allure-results"),
                    "--records", str(records), "--out", str(stage), "--gate-severity", args.gate_severity,
                    "--grid", "--brief"]

@@ -20,7 +20,6 @@ its turn.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -73,14 +72,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"0 = never wait (default {DEFAULT_DEVICE_WAIT_S:g})")
     group.addoption("--progress", choices=["auto", "live", "lines", "off"], default="auto",
                     help="per-device progress: live status on a terminal, plain lines in CI (auto), or off")
-
-
-def check_options(config: pytest.Config) -> str | None:
-    """The usage error in this module's options, or None."""
-    wait = config.getoption("device_wait")
-    if not math.isfinite(wait) or wait < 0:
-        return f"--device-wait {wait!r}: expected seconds >= 0, e.g. 30"
-    return None
 
 
 def pool(config: pytest.Config) -> WorkerPool:

@@ -17,13 +17,12 @@ project's own tests never touches adb.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pytest
 
 from harness.errors import Error, ProfileErrors, ProfileMatchError
-from harness.plugin.farm import FarmPlugin, case_of, check_options, job_record_fields
+from harness.plugin.farm import FarmPlugin, case_of, job_record_fields
 from harness.plugin.outcome import VERDICT_KEY, Expect, category_name, classify, infra_category
 from harness.plugin.runinfo import DEVICE_SEVERITY, RUN_WIRE, build_header, start_run
 from harness.plugin.scheduling import DeviceScheduling
@@ -35,6 +34,7 @@ from harness.plugin.session import (
     discover,
     discover_offline,
     from_wire,
+    option_problems,
     parse_shard,
     to_wire,
 )
@@ -110,27 +110,17 @@ def run_context(config: pytest.Config) -> RunContext:
     if CONTEXT_KEY in config.stash:
         return config.stash[CONTEXT_KEY]
     from harness.profiles import load_profiles  # deferred: only compliance runs load profiles
-    from harness.profiles.models import ISO_REGIONS
 
     region = config.getoption("region")
-    if region is not None and region.strip().upper() not in ISO_REGIONS:
-        return _stop(config, f"--region {region!r}: expected an ISO 3166-1 alpha-2 code such as CN, IN or ID", 4)
-    timeout = config.getoption("adb_timeout")
-    if not math.isfinite(timeout) or timeout <= 0:
-        return _stop(config, f"--adb-timeout {timeout!r}: expected a positive number of seconds, e.g. 30", 4)
-    problem = check_options(config)
-    if problem is not None:
-        return _stop(config, problem, 4)
+    problems = option_problems(region=region, operator=config.getoption("operator"), shard=config.getoption("shard"),
+                               device_wait=config.getoption("device_wait"),
+                               adb_timeout=config.getoption("adb_timeout"))
+    if problems:
+        return _stop(config, "\n".join(problems), 4)
     from harness.operator import normalize_code
 
-    operator = config.getoption("operator")
-    if operator is not None and normalize_code(operator) is None:
-        return _stop(config, f"--operator {operator!r}: expected MCC-MNC such as 405-857 or 460-11", 4)
-    operator = normalize_code(operator)
-    try:
-        shard = parse_shard(config.getoption("shard"))
-    except Error as exc:
-        return _stop(config, str(exc), 4)
+    operator = normalize_code(config.getoption("operator"))
+    shard = parse_shard(config.getoption("shard"))
     try:
         profiles = load_profiles(config.getoption("profiles") or None)
     except ProfileErrors as exc:
@@ -168,32 +158,40 @@ def run_context(config: pytest.Config) -> RunContext:
         return _stop(config, str(exc), 4)
     if not any(d.problem is None for d in ctx.devices):
         lines = "\n".join(f"  {d.model or d.serial}: {' '.join(str(d.problem).split())}" for d in ctx.devices)
-        return _stop(config, f"no device can be checked ({len(ctx.devices)} found, none usable):\n{lines}",
+        n = len(ctx.devices)
+        what = f"--serial named {n}, none usable" if config.getoption("serial") else f"{n} found, none usable"
+        return _stop(config, f"no device can be checked ({what}):\n{lines}",
                      EXIT_INFRASTRUCTURE, ctx)
     config.stash[CONTEXT_KEY] = ctx
     return ctx
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config) -> None:
-    """End the run, before any test, when profiles are invalid or no device can be checked."""
-    _exit_if_fatal(config)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """End the run, before any test, when profiles are invalid or no device can be checked: no test runs and
+    :func:`pytest_sessionfinish` sets the exit code (no ``pytest.exit``, whose ``_pytest.outcomes.Exit`` banner
+    would reach the user)."""
+    if FATAL_KEY in config.stash:
+        if not _is_worker(config):  # the controller has said it already
+            _announce_fatal(config)
+        items.clear()
 
 
-def _exit_if_fatal(config: pytest.Config) -> None:
+def _announce_fatal(config: pytest.Config) -> None:
+    """Print the fatal problem once; give every device found a record of its problem (the matrix lists them)."""
     fatal = config.stash.get(FATAL_KEY, None)
     if fatal is not None:
         message, code = fatal
         devices = config.stash.get(FATAL_DEVICES_KEY, None)
         recorder = config.pluginmanager.get_plugin("preload-harness-recorder")
-        if devices is not None and recorder is not None:  # the matrix still lists every device and its problem
+        if devices is not None and recorder is not None:
             recorder.add_unreported_problems(devices)
         tw = config.get_terminal_writer()
         tw.line()
         for line in f"preload-harness: {message}".splitlines():
             tw.line(line, red=True)
         what = "infrastructure: no device could be checked" if code == EXIT_INFRASTRUCTURE else "stopped"
-        pytest.exit(f"preload-harness {what} before any test ran (exit {code})", returncode=code)
+        tw.line(f"preload-harness {what} before any test ran (exit {code})", red=True)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -249,9 +247,31 @@ def _check_args_and_exit(config: pytest.Config) -> None:
             missing.append(arg)
     if missing:
         pytest.exit(f"file or directory not found: {', '.join(missing)}", returncode=4)
+    problems = option_problems(region=config.getoption("region"), operator=config.getoption("operator"),
+                               shard=config.getoption("shard"), device_wait=config.getoption("device_wait"),
+                               adb_timeout=config.getoption("adb_timeout"))
+    problems += _expression_problems(config)
+    if problems:
+        pytest.exit("; ".join(problems), returncode=4)
     from_args = config.args_source == pytest.Config.ArgsSource.ARGS
     print("@@preload-args " + json.dumps({"paths": list(config.args), "from_args": from_args}), flush=True)
     pytest.exit("arguments checked", returncode=0)
+
+
+def _expression_problems(config: pytest.Config) -> list[str]:
+    """``-k`` / ``-m`` expressions that pytest would reject at collection (checked here before any device)."""
+    try:
+        from _pytest.mark.expression import Expression
+    except ImportError:  # pytest's module moved: pytest itself still rejects a bad expression at collection
+        return []
+    problems = []
+    for flag, value in (("-k", config.getoption("keyword")), ("-m", config.getoption("markexpr"))):
+        if value:
+            try:
+                Expression.compile(value)
+            except Exception as exc:  # noqa: BLE001 - pytest's ParseError (private class)
+                problems.append(f"wrong expression passed to '{flag}': {value}: {exc}")
+    return problems
 
 
 @pytest.hookimpl(trylast=True)
@@ -298,7 +318,7 @@ class _XdistController:
         """Discover before the workers start; a bad profile or no device stops the run here, once."""
         if is_compliance_run(self.config):
             run_context(self.config)
-            _exit_if_fatal(self.config)
+            _announce_fatal(self.config)  # the workers get the stop with the run context and collect nothing
 
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log):  # noqa: ANN001, ANN201
         """Device affinity whatever ``--dist`` says: each device's tests run in one worker process."""
@@ -574,6 +594,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     writer = config.stash.get(WRITER_KEY, None)
     if writer is not None:
         writer.close()
+    fatal = config.stash.get(FATAL_KEY, None)
+    if fatal is not None and exitstatus not in (2, 3):
+        session.exitstatus = fatal[1]
+        return
     if not records:
         if ctx is not None and exitstatus == 0:
             session.exitstatus = EXIT_NO_CHECKS

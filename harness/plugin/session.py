@@ -202,6 +202,41 @@ def parse_shard(spec: str | None) -> tuple[int, int] | None:
     return int(k), int(n)
 
 
+def option_problems(*, region: str | None = None, operator: str | None = None, shard: str | None = None,
+                    device_wait: object = None, adb_timeout: object = None) -> list[str]:
+    """The usage errors in the harness's option values (None = not given), one sentence each with an example.
+
+    Shared by the pytest plugin and the main job (``tools/job.py``), which checks them before it starts a farm.
+    ``device_wait`` / ``adb_timeout``: seconds, as given (a string from the job's command line, a float from
+    pytest's parser).
+    """
+    import math
+
+    from harness.operator import normalize_code
+    from harness.profiles.models import ISO_REGIONS
+
+    problems: list[str] = []
+    if region is not None and region.strip().upper() not in ISO_REGIONS:
+        problems.append(f"--region {region!r}: expected an ISO 3166-1 alpha-2 code such as CN, IN or ID")
+    if operator is not None and normalize_code(operator) is None:
+        problems.append(f"--operator {operator!r}: expected MCC-MNC such as 405-857 or 460-11")
+    try:
+        parse_shard(shard)
+    except UsageError as exc:
+        problems.append(str(exc))
+    for name, value, least, example in (("--device-wait", device_wait, "seconds >= 0", "30"),
+                                        ("--adb-timeout", adb_timeout, "a positive number of seconds", "30")):
+        if value is None:
+            continue
+        try:
+            seconds = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not math.isfinite(seconds) or seconds < 0 or (name == "--adb-timeout" and seconds == 0):
+            problems.append(f"{name} {value!r}: expected {least}, e.g. {example}")
+    return problems
+
+
 def in_shard(index: int, shard: tuple[int, int] | None) -> bool:
     """Whether the ``index``-th device (0-based, in the sorted farm list) belongs to ``shard`` (``(K, N)``)."""
     return shard is None or index % shard[1] == shard[0] - 1

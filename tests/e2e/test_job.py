@@ -65,6 +65,36 @@ def test_a_usage_error_keeps_the_last_good_reports(tmp_path):
     unknown = job(reports, "--", "--no-such-option")
     assert unknown.returncode == 4 and "--no-such-option" in unknown.stderr
     assert {p.name: p.stat().st_mtime_ns for p in reports.iterdir()} == before
+    # every option value and -k/-m expression is checked before a farm starts
+    for args, says in ((["--shard", "5/3"], "--shard '5/3'"), (["--device-wait", "-1"], "--device-wait '-1'"),
+                       (["--operator", "abc"], "--operator 'abc'"), (["--", "-k", "Excel and"], "'-k'"),
+                       (["--", "-m", "a or"], "'-m'"), (["--", "--shard", "0/2"], "--shard '0/2'")):
+        wrong = job(reports, *args)
+        assert wrong.returncode == 4 and says in wrong.stderr, (args, wrong.stdout + wrong.stderr)
+        assert "virtual device" not in wrong.stdout and "_pytest.outcomes" not in wrong.stdout + wrong.stderr
+    # a run that checked nothing (the one --serial is not attached) keeps its records aside, not in reports/
+    nothing = job(reports, "--serial", "nosuch")
+    assert nothing.returncode == 10, nothing.stdout + nothing.stderr
+    assert "_pytest.outcomes" not in nothing.stdout + nothing.stderr
+    assert "No check ran on any device (exit 10)" in nothing.stderr
+    assert (reports / ".unpublished" / "records.jsonl").is_file()
+    assert {p.name: p.stat().st_mtime_ns for p in reports.iterdir() if p.name != ".unpublished"} == before
+    # a virtual farm started by the job has new ports every run: its shards would not add up
+    shard = job(reports, "--shard", "1/2")
+    assert shard.returncode == 4 and "every machine lists the same way" in shard.stderr
+    assert "virtual device" not in shard.stdout
+
+
+def test_a_no_html_run_removes_the_previous_html(tmp_path):
+    argv = [sys.executable, "-m", "tools.job", "--reports", str(tmp_path), "--farm", "always", "--images", "mi5-cn"]
+    html = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert html.returncode == 0, html.stdout[-2000:] + html.stderr
+    assert (tmp_path / "allure-report").is_dir() and (tmp_path / "allure-report-single.html").is_file()
+    assert (tmp_path / "history").is_dir()
+    plain = job(tmp_path, "--", "suites/test_presence.py")
+    assert plain.returncode == 1, plain.stdout[-2000:]  # MI 4S misses Excel
+    assert not (tmp_path / "allure-report").exists() and not (tmp_path / "allure-report-single.html").exists()
+    assert (tmp_path / "history").is_dir()  # the trend continues at the next HTML run
 
 
 def test_last_failed_works_through_the_job(tmp_path):
