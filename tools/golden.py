@@ -17,10 +17,12 @@ not installed are listed in a comment, not required.
 
 The device is only read (``getprop``, ``pm list packages``, ``dumpsys package``, ``pm path`` and ``dd`` reads of
 the APKs' signature byte ranges), exactly as a run reads it.
-An existing file is never overwritten without ``--force``. The result passes ``python -m harness.profiles check``
-and a run of the suites against the same device (use ``--profiles <that file>`` if another profile matches the
-same model: a device must match exactly one). Exit 0 written; 4 usage error (file exists, no app found, region
-unknown); 10 the source could not be read.
+An existing file is never overwritten without ``--force``; nothing is written where a profile of ``--out``
+already matches the model (the folder would become invalid: a device must match exactly one profile). The result
+passes ``python -m harness.profiles check`` and a run of the suites against the same device (use ``--profiles
+<out>`` when a profile of ``device_profiles/`` matches the same model, as the tool then says). Exit 0 written; 4
+usage error (file exists, a profile of ``--out`` matches, no app found, region unknown); 10 the source could not
+be read.
 """
 
 from __future__ import annotations
@@ -102,15 +104,24 @@ def observe_file(kind: str, path: str, packages: Sequence[str], region: str | No
 def observe_device(serial: str, servers: Sequence[str], packages: Sequence[str], region: str | None) -> Observation:
     """Facts and package states of a live device, read-only, through the same discovery and inventory as a run.
 
+    ``serial``: the adb serial (``adb devices``), or the device's own serial (``ro.serialno``, as reports show it).
+
     Raises:
         DeviceError: the device is not attached, offline, or its output cannot be read.
     """
     from harness.errors import ProfileMatchError
-    from harness.plugin.session import discover
+    from harness.plugin.session import ALL, discover
 
-    ctx = discover(server_specs=list(servers) or None, serials=[serial], profiles=load_profiles(),
-                   region_override=region)
+    profiles = load_profiles()
+    ctx = discover(server_specs=list(servers) or None, serials=[serial], profiles=profiles, region_override=region)
     case = next(c for c in ctx.devices if c.serial == serial)
+    if case.facts is None:  # not an adb serial: maybe the device's own serial
+        try:
+            every = discover(server_specs=list(servers) or None, serials=[ALL], profiles=profiles,
+                             region_override=region).devices
+        except Error:
+            every = []
+        case = next((c for c in every if c.device_serial == serial and c.facts is not None), case)
     if case.problem is not None and not isinstance(case.problem, ProfileMatchError):
         raise case.problem
     assert case.device is not None and case.facts is not None
@@ -251,25 +262,50 @@ def capture(argv: Sequence[str]) -> int:
     if target.exists() and not args.force:
         print(f"error: {target} exists; not overwritten (use --force, or --out another directory)", file=sys.stderr)
         return EXIT_USAGE
+    beside = _other_matches(args.out, target, obs.facts)
+    if beside:
+        print(f"error: {', '.join(beside)} already matches this model ({obs.facts.model}); {target} beside it would "
+              f"make {args.out} invalid (a device must match exactly one profile), so it was not written. Capture "
+              f"into another folder (--out /tmp/golden) and run with --profiles that folder, or replace "
+              f"{beside[0]}.", file=sys.stderr)
+        return EXIT_USAGE
     args.out.mkdir(parents=True, exist_ok=True)
+    previous = target.read_bytes() if target.exists() else None
     target.write_text(text, encoding="utf-8")
     try:
-        load_profiles([target])
-    except ProfileError as exc:  # never leave a file the harness refuses
-        target.unlink()
+        load_profiles([target.parent] if previous is None and _valid(args.out) else [target])
+    except ProfileError as exc:  # never leave a file (or a folder) the harness refuses
+        if previous is None:
+            target.unlink()
+        else:
+            target.write_bytes(previous)
         print(f"error: the captured profile does not validate, not written:\n{exc}", file=sys.stderr)
         return EXIT_USAGE
-    others = _other_matches(target, obs.facts)
     print(f"wrote {target}")
-    for other in others:
-        print(f"note: {other} also matches this model; a device must match one profile: run with "
-              f"--profiles {target} (or replace {other})")
+    default = ROOT / "device_profiles"
+    if args.out.resolve() != default.resolve():
+        for other in _other_matches(default, target, obs.facts):
+            print(f"note: {other} also matches this model; a device must match one profile: run with "
+                  f"--profiles {args.out}")
     return EXIT_WRITTEN
 
 
-def _other_matches(target: Path, facts: DeviceFacts) -> list[str]:
+def _valid(folder: Path) -> bool:
+    """Whether the profiles of ``folder`` load (a folder that is already invalid is not ours to judge)."""
     try:
-        profiles = load_profiles([target.parent])
+        load_profiles([folder])
+    except ProfileError:
+        return False
+    return True
+
+
+def _other_matches(folder: Path, target: Path, facts: DeviceFacts) -> list[str]:
+    """Profiles of ``folder`` (other than ``target``) whose ``match`` takes this device; [] when none or the
+    folder cannot be loaded."""
+    if not folder.is_dir():
+        return []
+    try:
+        profiles = load_profiles([folder])
     except ProfileError:
         return []
     return [str(pr.path) for pr in profiles.profiles

@@ -13,6 +13,7 @@ from virtual_device.apk_fixtures import cert_digest
 from virtual_device.testing import AdbServer, Farm
 
 EXAMPLES = ROOT / "examples"
+IMAGES = ROOT / "virtual_device" / "images"
 
 
 def test_capture_from_a_build_then_the_build_passes_it(builds, tmp_path):
@@ -31,6 +32,22 @@ def test_capture_from_a_build_then_the_build_passes_it(builds, tmp_path):
     # the next run of a different build fails against the golden contract (Excel's version differs)
     assert romcheck.main([str(builds["wrong-version"]), "--profiles", str(path), "--out", str(tmp_path / "r2"),
                           "--no-html"]) == 1
+
+
+def test_never_makes_a_profile_folder_invalid(builds, tmp_path, capsys):
+    folder = tmp_path / "profiles"  # a copy of device_profiles/: xiaomi-redmi8a.yaml already matches the Redmi 8A
+    import shutil
+
+    shutil.copytree(ROOT / "device_profiles", folder)
+    before = sorted(p.name for p in folder.rglob("*"))
+    assert golden.main(["capture", "--build", str(builds["good"]), "--out", str(folder)]) == 4
+    err = capsys.readouterr().err
+    assert "xiaomi-redmi8a.yaml already matches this model (Redmi 8A)" in err and "--out /tmp/golden" in err
+    assert sorted(p.name for p in folder.rglob("*")) == before
+    load_profiles([folder])  # still valid
+    # elsewhere it is written, and the tool names the default profile that also matches
+    assert golden.main(["capture", "--build", str(builds["good"]), "--out", str(tmp_path / "g")]) == 0
+    assert "device_profiles/xiaomi-redmi8a.yaml also matches this model" in capsys.readouterr().out
 
 
 def test_never_overwrites_without_force(builds, tmp_path, capsys):
@@ -62,12 +79,15 @@ def test_unreadable_source_exits_10(tmp_path, capsys):
 
 
 def test_capture_from_a_live_device_reads_the_same_as_a_run(tmp_path):
-    with AdbServer() as server, Farm([str(ROOT / "virtual_device" / "images" / "mimax-in-updated.yaml")],
+    with AdbServer() as server, Farm([str(IMAGES / "mimax-in-updated.yaml")],
                                      server) as farm:
         serial = farm.serials[0]
         rc = golden.main(["capture", "--serial", serial, "--adb-server", f"127.0.0.1:{server.port}",
                           "--out", str(tmp_path)])
         assert rc == 0
+        own = yaml.safe_load((IMAGES / "mimax-in-updated.yaml").read_text())["props"]["ro.serialno"]
+        assert golden.main(["capture", "--serial", own, "--adb-server", f"127.0.0.1:{server.port}",
+                            "--out", str(tmp_path / "by-own-serial")]) == 0  # the serial reports show works too
         # the same device passes its golden contract: every suite, so the gate can say ship
         run = run_suites(tmp_path / "run", f"127.0.0.1:{server.port}", "--profiles", str(tmp_path))
     assert run.returncode == 0, run.output[-3000:]
