@@ -1,4 +1,4 @@
-"""What changed between two releases: per model/region and app, versions, signers, placement, verdicts.
+"""What changed between two releases: per model/region and app, versions, signers, install kind, verdicts.
 
 ``python -m tools.release diff OLD NEW [--profiles P] [--json FILE|-]``
 
@@ -7,9 +7,13 @@ build (``target_files`` zip, unpacked partitions, a folder of region builds). A 
 same sources and pure checks the suites use (``harness.sources``, ``harness.checks``: presence, version,
 install_kind, enabled, app_region, region; launch needs a phone and is left out).
 
-Rows are keyed by (model, region). Per app it reports: version up / down / changed (by versionCode, else
-versionName), signer changed, app appeared / vanished, install kind or partition changed, and every check whose
-verdict changed (``passed`` → ``failed`` …). A row only on one side is "added" / "removed".
+Rows are model/region pairs; where several devices share a model and region (a farm of identical phones) each
+device is its own row, paired by its own serial (``ro.serialno``); a single row of a model/region on each side is
+paired whatever its serial (two builds, a replaced phone). Per app it reports: version up / down / changed (by
+versionCode, else versionName), signer changed, app appeared / vanished, install kind or partition changed, and
+every check whose verdict changed (``passed`` → ``failed`` …). A row only on one side is "added" / "removed". A
+check that one side did not run (a partial run, a check only phones have) is not compared: the row counts it
+under ``not_compared`` and a partial side is named in ``notes``.
 
 Output: plain text on stdout (a ROM release note can be written from it) and, with ``--json``, the JSON form
 (schema in the README, "release diff JSON", ``schema_version`` 1). Exit: 0 no difference, 1 differences found (like
@@ -21,6 +25,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +42,11 @@ _VERDICT_ORDER = {"failed": 0, "broken": 1, "skipped": 2, "passed": 3}
 
 @dataclass
 class Row:
-    """One model/region of one side: identity, per package the observed state and per check the outcome."""
+    """One device (or build) of one side: identity, per package the observed state and per check the outcome."""
 
     model: str | None
     region: str | None
+    device_serial: str | None = None
     profile: str | None = None
     fingerprint: str | None = None
     build: str | None = None
@@ -51,22 +57,27 @@ class Row:
 
 @dataclass
 class Side:
-    """One input: what it was and its rows by (model, region)."""
+    """One input: what it was, its rows by (model, region, device serial), and the required checks it did not
+    run (``not_run``: 0 for a build or a whole run)."""
 
     label: str
-    rows: dict[tuple[str, str], Row]
+    rows: dict[tuple[str, str, str], Row]
+    not_run: int = 0
 
 
-def _key(model: str | None, region: str | None) -> tuple[str, str]:
-    return (model or "?", region or "?")
+def _key(model: str | None, region: str | None, device: str | None = None) -> tuple[str, str, str]:
+    return (model or "?", region or "?", device or "")
 
 
 def side_from_run(run: Run, label: str) -> Side:
-    """Rows of one records run (its latest record per nodeid)."""
-    rows: dict[tuple[str, str], Row] = {}
+    """Rows of one records run (its latest record per nodeid), one per device."""
+    from harness.reporting.gate import missing_checks
+
+    rows: dict[tuple[str, str, str], Row] = {}
     latest = {r.nodeid: r for r in run.records}
     for r in latest.values():
-        row = rows.setdefault(_key(r.model, r.region), Row(r.model, r.region))
+        device = r.device_serial or r.serial
+        row = rows.setdefault(_key(r.model, r.region, device), Row(r.model, r.region, device))
         row.profile = row.profile or r.profile
         row.fingerprint = row.fingerprint or r.fingerprint
         row.build = row.build or r.build
@@ -75,7 +86,8 @@ def side_from_run(run: Run, label: str) -> Side:
             if r.observed is not None:
                 row.observed.setdefault(r.package, r.observed)
         row.verdicts[(r.package, r.check)] = r.outcome
-    return Side(label, rows)
+    not_run = len(missing_checks(run.records, run.header.expected)) if run.header else 0
+    return Side(label, rows, not_run)
 
 
 def side_from_build(path: str, profiles: Sequence[str]) -> Side:
@@ -89,12 +101,12 @@ def side_from_build(path: str, profiles: Sequence[str]) -> Side:
     from harness.profiles import load_profiles
 
     ctx = discover_offline([("build", path)], profiles=load_profiles(list(profiles) or None))
-    rows: dict[tuple[str, str], Row] = {}
+    rows: dict[tuple[str, str, str], Row] = {}
     for case in ctx.devices:
         if case.problem is not None and case.facts is None:
             raise case.problem
         f = case.facts
-        row = rows.setdefault(_key(case.model, case.region), Row(case.model, case.region))
+        row = rows.setdefault(_key(case.model, case.region, case.serial), Row(case.model, case.region, case.serial))
         row.profile = case.profile.id if case.profile else None
         row.fingerprint = f.fingerprint if f else None
         row.build = f.props.get("ro.build.version.incremental") if f else None
@@ -170,44 +182,78 @@ def app_changes(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[
     return out
 
 
+def pair_rows(old: Side, new: Side) -> list[tuple[Row | None, Row | None]]:
+    """Pair the rows of two sides: per model/region, a single row on each side pairs whatever its device serial;
+    otherwise rows pair by device serial, and what is left is added / removed (sorted by model, region, serial)."""
+    groups: dict[tuple[str, str], tuple[list[Row], list[Row]]] = {}
+    for index, side in enumerate((old, new)):
+        for (model, region, _device), row in side.rows.items():
+            groups.setdefault((model, region), ([], []))[index].append(row)
+    pairs: list[tuple[Row | None, Row | None]] = []
+    for _key_mr, (olds, news) in sorted(groups.items()):
+        if len(olds) == 1 and len(news) == 1:
+            pairs.append((olds[0], news[0]))
+            continue
+        by_serial = {r.device_serial: r for r in news}
+        for o in sorted(olds, key=lambda r: r.device_serial or ""):
+            pairs.append((o, by_serial.pop(o.device_serial, None)))
+        pairs += [(None, n) for _s, n in sorted(by_serial.items(), key=lambda kv: kv[0] or "")]
+    return pairs
+
+
 def diff(old: Side, new: Side) -> dict[str, Any]:
     """The JSON form of the differences (README "release diff JSON")."""
     rows: list[dict[str, Any]] = []
-    for key in sorted(set(old.rows) | set(new.rows)):
-        o, n = old.rows.get(key), new.rows.get(key)
+    pairs = pair_rows(old, new)
+    crowded = {mr for side in (old, new) for mr, n in Counter((r.model, r.region) for r in side.rows.values()).items()
+               if n > 1}  # model/regions with several devices on a side: their rows name the device
+    for o, n in pairs:
         ident = n or o
         assert ident is not None
         entry: dict[str, Any] = {"model": ident.model, "region": ident.region, "profile": ident.profile,
-                                 "old": _ident(o), "new": _ident(n), "device_checks": [], "apps": []}
+                                 "device_serial": ident.device_serial if (ident.model, ident.region) in crowded
+                                 else None,
+                                 "old": _ident(o), "new": _ident(n), "device_checks": [], "apps": [],
+                                 "not_compared": 0}
         if o is None or n is None:
             entry["status"] = "added" if o is None else "removed"
             rows.append(entry)
             continue
         for (pkg, check) in sorted({k for k in (*o.verdicts, *n.verdicts) if k[0] is None}, key=str):
-            if o.verdicts.get((pkg, check)) != n.verdicts.get((pkg, check)):
-                entry["device_checks"].append(_verdict_change(check, o.verdicts.get((pkg, check)),
-                                                              n.verdicts.get((pkg, check))))
+            was, now = o.verdicts.get((pkg, check)), n.verdicts.get((pkg, check))
+            if was is None or now is None:
+                entry["not_compared"] += 1
+            elif was != now:
+                entry["device_checks"].append(_verdict_change(check, was, now))
         for pkg in sorted(set(o.apps) | set(n.apps)):
             changes = app_changes(o.observed.get(pkg), n.observed.get(pkg)) if (
                 pkg in o.observed and pkg in n.observed) else []
-            checks = sorted({c for (p, c) in (*o.verdicts, *n.verdicts) if p == pkg})
-            verdicts = [_verdict_change(c, o.verdicts.get((pkg, c)), n.verdicts.get((pkg, c))) for c in checks
-                        if o.verdicts.get((pkg, c)) != n.verdicts.get((pkg, c))]
+            verdicts = []
+            for c in sorted({c for (p, c) in (*o.verdicts, *n.verdicts) if p == pkg}):
+                was, now = o.verdicts.get((pkg, c)), n.verdicts.get((pkg, c))
+                if was is None or now is None:  # one side did not run it: not a change of verdict
+                    entry["not_compared"] += 1
+                elif was != now:
+                    verdicts.append(_verdict_change(c, was, now))
             if changes or verdicts:
                 entry["apps"].append({"package": pkg, "app": n.apps.get(pkg) or o.apps.get(pkg),
                                       "changes": changes, "verdicts": verdicts})
         entry["status"] = "changed" if entry["apps"] or entry["device_checks"] else "same"
         rows.append(entry)
+    notes = [f"{name} is a partial run: {side.not_run} required check{'s' if side.not_run != 1 else ''} did not "
+             "run; checks one side did not run are not compared"
+             for name, side in (("OLD", old), ("NEW", new)) if side.not_run]
     changed = [r for r in rows if r["status"] != "same"]
     verdicts = [v for r in rows for v in r["device_checks"] + [v for a in r["apps"] for v in a["verdicts"]]]
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        "old": old.label, "new": new.label,
+        "old": old.label, "new": new.label, "notes": notes,
         "summary": {"rows": len(rows), "rows_changed": len(changed),
                     "apps_changed": sum(len(r["apps"]) for r in rows),
                     "verdicts_worse": sum(1 for v in verdicts if v["direction"] == "worse"),
-                    "verdicts_better": sum(1 for v in verdicts if v["direction"] == "better")},
+                    "verdicts_better": sum(1 for v in verdicts if v["direction"] == "better"),
+                    "not_compared": sum(r["not_compared"] for r in rows)},
         "rows": rows,
     }
 
@@ -227,11 +273,15 @@ def render_text(data: dict[str, Any]) -> str:
     lines = [f"release diff: {data['old']}  →  {data['new']}"]
     s = data["summary"]
     lines.append(f"{s['rows_changed']} of {s['rows']} model/region rows changed; {s['apps_changed']} apps changed; "
-                 f"verdicts: {s['verdicts_worse']} worse, {s['verdicts_better']} better")
+                 f"verdicts: {s['verdicts_worse']} worse, {s['verdicts_better']} better"
+                 + (f"; {s['not_compared']} checks not compared (not run on one side)" if s.get("not_compared")
+                    else ""))
+    lines += [f"note: {n}" for n in data.get("notes", [])]
     for row in data["rows"]:
         if row["status"] == "same":
             continue
-        head = f"\n{row['model'] or '?'} · {row['region'] or '?'}"
+        head = f"\n{row['model'] or '?'} · {row['region'] or '?'}" + (
+            f" ({row['device_serial']})" if row.get("device_serial") else "")
         if row["status"] in ("added", "removed"):
             side = row["new"] if row["status"] == "added" else row["old"]
             lines.append(f"{head}: {row['status']} (only in {'NEW' if row['status'] == 'added' else 'OLD'}; "

@@ -68,3 +68,42 @@ def test_unreadable_input_exits_10_and_usage_4(builds, tmp_path, capsys):
     assert "corrupt zip" in capsys.readouterr().err
     assert release.main(["diff", str(builds["good"]), str(tmp_path / "nope")]) == 4
     assert release.main(["frobnicate"]) == 4
+
+
+def _run_file(path, run_id, records, expected=()):
+    from harness.reporting.records import ExpectedCheck, Record, RecordWriter, RunHeader
+
+    writer = RecordWriter(path)
+    writer.write_header(RunHeader(run_id=run_id, started="2026-12-01T00:00:00Z", expected=[
+        ExpectedCheck(host="h", serial=s, check=c, package="p.word", app="Word", severity="critical")
+        for s, c in expected]))
+    for serial, check, outcome in records:
+        writer.write(Record(nodeid=f"{serial}::{check}", check=check, serial=serial, host="h", model="MI MAX",
+                            region="IN", package="p.word", app="Word", severity="critical", outcome=outcome,
+                            run_id=run_id, device_serial=serial))
+    writer.close()
+    return path
+
+
+def test_devices_of_one_model_and_region_stay_apart(tmp_path):
+    """Two MI MAX · IN: one fails in NEW. Keyed by model/region alone, the passing one would hide it."""
+    old = _run_file(tmp_path / "old.jsonl", "r1", [("A", "launch", "passed"), ("B", "launch", "passed")])
+    new = _run_file(tmp_path / "new.jsonl", "r2", [("A", "launch", "failed"), ("B", "launch", "passed")])
+    rc, data = _diff(old, new, tmp_path)
+    assert rc == 1 and data["summary"]["rows"] == 2 and data["summary"]["rows_changed"] == 1
+    (changed,) = [r for r in data["rows"] if r["status"] == "changed"]
+    assert changed["device_serial"] == "A"
+    assert changed["apps"][0]["verdicts"] == [{"check": "launch", "old": "passed", "new": "failed",
+                                               "direction": "worse"}]
+
+
+def test_checks_a_partial_run_did_not_run_are_not_compared(tmp_path, capsys):
+    old = _run_file(tmp_path / "old.jsonl", "r1", [("A", "presence", "passed"), ("A", "version", "passed")])
+    new = _run_file(tmp_path / "new.jsonl", "r2", [("A", "version", "passed")],
+                    expected=[("A", "presence"), ("A", "version")])
+    rc, data = _diff(old, new, tmp_path)
+    assert rc == 0 and data["summary"]["rows_changed"] == 0 and data["summary"]["not_compared"] == 1
+    assert data["notes"] == ["NEW is a partial run: 1 required check did not run; checks one side did not run "
+                             "are not compared"]
+    text = capsys.readouterr().out
+    assert "None" not in text and "note: NEW is a partial run" in text
