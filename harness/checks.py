@@ -388,7 +388,12 @@ def check_home_screen(req: PlacedRequirement, survey: HomeScreenSurvey) -> Verdi
         item = view.find_app(label)
         if item is not None:
             where = "hotseat" if item.area == "hotseat" else f"page {page}"
-            return Verdict(check, "pass", expected, f'icon "{label}" on the home screen ({where})',
+            other = _opens_other_app(req, survey, (page, None, label), f'the icon "{label}" on {where}')
+            if other is not None:
+                return Verdict(check, "fail", expected, other, f"{req.name}: the icon labelled {label!r} on {where} "
+                               "is another app's", category=category, evidence=(f"{where}: {item.node}", page_line))
+            return Verdict(check, "pass", expected, f'icon "{label}" on the home screen ({where})'
+                           + _opened_text(req, survey, (page, None, label)),
                            "icon on the home screen as agreed", evidence=(f"{where}: {item.node}", page_line))
         return Verdict(check, "fail", expected, f"not on page {page} nor the hotseat{seen_text}",
                        f"{req.name} has no icon on home screen page {page}", category=category,
@@ -410,10 +415,37 @@ def check_home_screen(req: PlacedRequirement, survey: HomeScreenSurvey) -> Verdi
     evidence = (f"page {page}: {icon.node}", f'open folder "{opened.view.folder_title}": {", ".join(apps)}',
                 page_line)
     if label in apps:
-        return Verdict(check, "pass", expected, f'icon "{label}" in folder "{folder}" on page {page} ({holds})',
-                       "icon in the agreed folder", evidence=evidence)
+        other = _opens_other_app(req, survey, (page, folder, label), f'the icon "{label}" in folder "{folder}"')
+        if other is not None:
+            return Verdict(check, "fail", expected, f"{other} ({holds})", f"{req.name}: the icon labelled "
+                           f"{label!r} in folder {folder!r} is another app's", category=category, evidence=evidence)
+        return Verdict(check, "pass", expected, f'icon "{label}" in folder "{folder}" on page {page} ({holds})'
+                       + _opened_text(req, survey, (page, folder, label)), "icon in the agreed folder",
+                       evidence=evidence)
     return Verdict(check, "fail", expected, f"{holds}{seen_text}", f'{req.name} is not in folder "{folder}"',
                    category=category, evidence=evidence)
+
+
+def _opens_other_app(req: PlacedRequirement, survey: HomeScreenSurvey, key: tuple[int, str | None, str],
+                     what: str) -> str | None:
+    """The "found" text when the tapped icon(s) of ``key`` opened other apps and never ``req.package``; None when
+    one opened the app, or when the survey tapped nothing there (an older reading).
+
+    Raises:
+        HomeScreenError: no tap of an icon there brought any app to the front (nothing proven either way).
+    """
+    opened = survey.opened.get(key)
+    if not opened or req.package in opened:
+        return None
+    others = [p for p in opened if p is not None]
+    if not others:
+        raise HomeScreenError(f"tapping {what} brought no app to the front", remedy="check the device's screen "
+                              "(a dialog or lock screen in front?); rerun")
+    return f"{what} opens {', '.join(dict.fromkeys(others))}, not {req.package}"
+
+
+def _opened_text(req: PlacedRequirement, survey: HomeScreenSurvey, key: tuple[int, str | None, str]) -> str:
+    return f"; tapped, it opens {req.package}" if req.package in survey.opened.get(key, ()) else ""
 
 
 def _signer_found(observed: PackageSigners, sdk: int | None) -> tuple[str, list[str]]:

@@ -161,9 +161,13 @@ class LauncherView:
 
     def find_app(self, label: str, areas: Iterable[Area] = ("workspace", "hotseat")) -> LauncherItem | None:
         """The first app icon labelled ``label`` (white space collapsed) in ``areas``, or None."""
+        return next(iter(self.find_apps(label, areas)), None)
+
+    def find_apps(self, label: str, areas: Iterable[Area] = ("workspace", "hotseat")) -> list[LauncherItem]:
+        """Every app icon labelled ``label`` (white space collapsed) in ``areas``, in screen order."""
         want = normalize_label(label)
         wanted_areas = tuple(areas)
-        return next((i for i in self.items if i.kind == "app" and i.area in wanted_areas and i.label == want), None)
+        return [i for i in self.items if i.kind == "app" and i.area in wanted_areas and i.label == want]
 
     def find_folder(self, name: str) -> LauncherItem | None:
         """The first folder icon named ``name`` on the workspace page or the dock, or None."""
@@ -391,6 +395,9 @@ class HomeScreenSurvey:
             existed.
         folders: ``(page, folder name)`` → :class:`FolderRead` for each folder opened.
         actions: what the harness did on the device, in order (``HOME``, ``swipe to page 2``, ``open folder …``).
+        opened: ``(page, folder name or None, label)`` → the package each icon of that label there brought to the
+            front when tapped, in screen order (None: nothing came to the front in time): an icon is proven to be
+            the app only by what it opens, as another app may carry the same label.
     """
 
     launcher: str | None
@@ -398,6 +405,7 @@ class HomeScreenSurvey:
     last_page: int | None = None
     folders: dict[tuple[int, str], FolderRead] = field(default_factory=dict)
     actions: tuple[str, ...] = ()
+    opened: dict[tuple[int, str | None, str], tuple[str | None, ...]] = field(default_factory=dict)
 
     def where_is(self, label: str) -> list[str]:
         """Every place the survey saw an app icon labelled ``label``: ``page 2 workspace``, ``folder "Tools" on page

@@ -12,9 +12,14 @@ device's :class:`~harness.uidriver.UiDriver` (every call under a hard deadline):
    same indicator) means the previous page was the last;
 3. on each page, each folder a placement names: tap its icon, wait for ``folder_content`` (bounded), read, press
    ``back``, wait until ``folder_content`` is gone (``HOME`` and back to the page if ``back`` did not close it);
-4. ``pressKey home`` at the end, so the launcher is left as found: default page, no folder open.
+4. for each app whose icon the placement puts there, tap every icon of that label (in the folder: open it again
+   first) and read which package comes to the front (the window manager's focus, polled, bounded): a label proves
+   nothing by itself, another app (a "Skype Lite" labelled "Skype") may carry it. The app is force-stopped again,
+   HOME and back to the page;
+5. ``pressKey home`` at the end, so the launcher is left as found: default page, no folder open.
 
-It only reads: HOME, swipes between pages, opening and closing a folder. It never drags, long-presses or renames.
+Besides those taps it only reads: HOME, swipes between pages, opening and closing a folder. It never drags,
+long-presses or renames.
 A launcher that is not in front after HOME, or a folder that will not open or close, is a
 :class:`~harness.errors.HomeScreenError` (broken), never a placement failure. Screenshots (JPEG) of every page and
 open folder read travel with the result as evidence.
@@ -23,6 +28,7 @@ open folder read travel with the result as evidence.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -41,6 +47,13 @@ FOLDER_WAIT_S = 5.0
 """How long to wait for a tapped folder to open, and for it to close after back."""
 SWIPE_S = 0.1
 """Duration of a page swipe in seconds (fast: a slow, still touch would be a long press)."""
+TAP_WAIT_S = 10.0
+"""How long to wait for a tapped app icon to bring an app to the front."""
+POLL_S = 0.25
+"""Seconds between focus reads while waiting for a tapped icon's app."""
+
+Tap = tuple["str | None", str, str]
+"""``(folder name or None, icon label, package)``: an icon to tap and the app it must open."""
 
 _log = logging.getLogger("harness.homescreen")
 
@@ -58,6 +71,34 @@ def pages_to_read(placements: Iterable[object]) -> dict[int, set[str]]:
     return needs
 
 
+def taps_to_make(requirements: Iterable[object]) -> dict[int, set[Tap]]:
+    """``{page: {(folder or None, label, package)}}``: the icons to tap, one per placed requirement
+    (``harness.profiles`` requirements with a ``placement``): label and folder white space collapsed as
+    :func:`harness.homescreen.normalize_label` does."""
+    from harness.homescreen import normalize_label
+
+    taps: dict[int, set[Tap]] = {}
+    for req in requirements:
+        placement = getattr(req, "placement", None)
+        if placement is None:
+            continue
+        folder = normalize_label(placement.folder) if placement.folder else None
+        label = normalize_label(placement.label or getattr(req, "name", ""))
+        taps.setdefault(int(placement.target_page), set()).add((folder, label, str(getattr(req, "package", ""))))
+    return taps
+
+
+def front_package(focus: object, launcher: str | None) -> str | None:
+    """The package an app start brought to the front, from a :class:`harness.parsers.focus.Focus`: the focused
+    window's package (a crash / ANR dialog names its app), else the resumed activity's; None while the launcher
+    (or nothing) is in front."""
+    app = getattr(focus, "app", None)
+    for package in (getattr(focus, "package", None), getattr(app, "package", None)):
+        if package and package != launcher:
+            return package
+    return None
+
+
 class HomeScreenReader:
     """Reads a device's launcher (module docstring).
 
@@ -67,16 +108,20 @@ class HomeScreenReader:
         screenshots: take a JPEG screenshot of each page and open folder read (evidence).
         launcher_wait: seconds to wait for the workspace after HOME.
         folder_wait: seconds to wait for a folder to open / close.
+        tap_wait: seconds to wait for a tapped app icon to bring an app to the front.
     """
 
     def __init__(self, device: Device, driver: UiDriver, *, screenshots: bool = True,
-                 launcher_wait: float = LAUNCHER_WAIT_S, folder_wait: float = FOLDER_WAIT_S) -> None:
+                 launcher_wait: float = LAUNCHER_WAIT_S, folder_wait: float = FOLDER_WAIT_S,
+                 tap_wait: float = TAP_WAIT_S) -> None:
         self.device = device
         self.driver = driver
         self.screenshots = screenshots
         self.launcher_wait = launcher_wait
         self.folder_wait = folder_wait
+        self.tap_wait = tap_wait
         self.actions: list[str] = []
+        self.launcher: str | None = None
 
     # -- small steps ---------------------------------------------------------------------------------------------
     def _read(self) -> tuple[str, LauncherView]:
@@ -153,19 +198,77 @@ class HomeScreenReader:
         read = FolderRead(page, name, view, xml, self._shot())
         return read, self._close_folder(f'folder "{name}"')
 
+    def _tap_app(self, item: LauncherItem, where: str, package: str) -> str | None:
+        """Tap an app icon; the package that came to the front (None: nothing within ``tap_wait``). Force-stops
+        ``package`` when it was that app (the harness stops the apps it starts); HOME."""
+        from harness.launch import LaunchCheck
+
+        self.driver.click(*item.center)
+        reader = LaunchCheck(self.device, self.driver)
+        deadline = time.monotonic() + self.tap_wait
+        while True:
+            front = front_package(reader.read_focus()[0], self.launcher)
+            if front is not None or time.monotonic() >= deadline:
+                break
+            time.sleep(POLL_S)
+        self.actions.append(f'tap icon "{item.label}" ({where}): {front or "nothing"} came to the front')
+        if front == package:
+            self.device.shell(["am", "force-stop", package])
+            self.actions.append(f"am force-stop {package}")
+        self.driver.press("home")
+        self.actions.append("HOME")
+        return front
+
+    def _tap_all(self, page: int, tap: Tap) -> tuple[str | None, ...]:
+        """Tap every icon labelled like ``tap`` on ``page`` (in its folder when it names one), until one opens the
+        app; the packages they opened, in screen order. Leaves the launcher on ``page`` (HOME, swipes)."""
+        folder, label, package = tap
+        opened: list[str | None] = []
+        index = 0
+        while True:
+            _xml, view = self._to_page(page)
+            if folder is not None:
+                icon = view.find_folder(folder)
+                if icon is None:
+                    break
+                self.driver.click(*icon.center)
+                self.actions.append(f'open folder "{folder}" on page {page}')
+                if not self.driver.wait_selector(FOLDER_SELECTOR, timeout=self.folder_wait):
+                    raise HomeScreenError(f'folder "{folder}" on page {page} did not open when tapped again',
+                                          serial=self.device.serial, remedy="check the device's screen; rerun")
+                _xml, view = self._read()
+                icons = view.find_apps(label, ("folder",))
+            else:
+                icons = view.find_apps(label)
+            if index >= len(icons):
+                if folder is not None:
+                    self._close_folder(f'folder "{folder}"')
+                break
+            where = f'folder "{folder}" on page {page}' if folder else (
+                "hotseat" if icons[index].area == "hotseat" else f"page {page}")
+            front = self._tap_app(icons[index], where, package)
+            opened.append(front)
+            index += 1
+            if front == package:
+                break
+        return tuple(opened)
+
     # -- the run -------------------------------------------------------------------------------------------------
-    def read(self, needs: Mapping[int, Collection[str]]) -> HomeScreenSurvey:
-        """Read the pages and folders of ``needs`` (:func:`pages_to_read`) and leave the launcher on its default
-        page. Raises HomeScreenError, LaunchInfraError (uiautomator2), DeviceUnavailable, ParseError."""
+    def read(self, needs: Mapping[int, Collection[str]],
+             taps: Mapping[int, Collection[Tap]] | None = None) -> HomeScreenSurvey:
+        """Read the pages and folders of ``needs`` (:func:`pages_to_read`), tap the icons of ``taps``
+        (:func:`taps_to_make`) found there, and leave the launcher on its default page. Raises HomeScreenError,
+        LaunchInfraError (uiautomator2), DeviceUnavailable, ParseError, DumpIncomplete (focus dump cut)."""
         self.actions = []
         pages: dict[int, PageRead] = {}
         folders: dict[tuple[int, str], FolderRead] = {}
+        opened: dict[tuple[int, str | None, str], tuple[str | None, ...]] = {}
         last_page: int | None = None
         launcher: str | None = None
         failed = True
         try:
             xml, view = self._home()
-            launcher = view.package
+            launcher = self.launcher = view.package
             for page in range(1, max(needs, default=1) + 1):
                 if page > 1:
                     before = view.signature()
@@ -184,6 +287,13 @@ class HomeScreenReader:
                     xml, view = self._read() if stayed else self._to_page(page)
                     if view.signature() != pages[page].view.signature():  # not back where the folder was
                         xml, view = self._to_page(page)
+                for tap in sorted((taps or {}).get(page, ()), key=lambda t: (t[0] or "", t[1], t[2])):
+                    folder, label, _package = tap
+                    present = (folders.get((page, folder)) is not None and label in folders[(page, folder)].view
+                               .folder_apps()) if folder else bool(pages[page].view.find_apps(label))
+                    if present:
+                        opened[(page, folder, label)] = self._tap_all(page, tap)
+                        xml, view = self._to_page(page)  # where the next swipe starts
             failed = False
         finally:
             if self.device.gone is None:
@@ -196,4 +306,4 @@ class HomeScreenReader:
         _log.info("[%s] home screen read: pages %s, folders %s", self.device.serial, sorted(pages),
                   sorted(folders))
         return HomeScreenSurvey(launcher=launcher, pages=pages, last_page=last_page, folders=folders,
-                                actions=tuple(self.actions))
+                                actions=tuple(self.actions), opened=opened)

@@ -14,7 +14,7 @@ import pytest
 
 from harness.checks import home_screen_precondition
 from harness.homescreen import HomeScreenSurvey
-from harness.homescreen_survey import HomeScreenReader, pages_to_read
+from harness.homescreen_survey import HomeScreenReader, pages_to_read, taps_to_make
 from harness.plugin.farm import WorkSpec, device_work, wait_for_work
 from harness.plugin.launch_fixtures import UI_SERVICE
 from harness.plugin.session import AppCase
@@ -40,7 +40,7 @@ def home_screen_work(item: pytest.Item, case: AppCase, worker: DeviceWorker) -> 
         if not placed:
             return None
         driver = worker.service(UI_SERVICE, lambda: UiDriver(device))
-        return HomeScreenReader(device, driver).read(pages_to_read(r.placement for r in placed))
+        return HomeScreenReader(device, driver).read(pages_to_read(r.placement for r in placed), taps_to_make(placed))
 
     return ("home_screen",), "home screen", run
 
