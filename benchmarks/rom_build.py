@@ -87,8 +87,9 @@ def measure(argv: list[str]) -> tuple[float, float, int]:
 def main() -> int:
     """Build, measure, print."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--size-gb", type=float, default=3.0)
-    p.add_argument("--apps", type=int, default=300)
+    p.add_argument("--size-gb", type=float, default=3.0, help="total size of the build tree in GiB (default 3)")
+    p.add_argument("--apps", type=int, default=300,
+                   help="extra APKs (copies of the sample's system APKs) in the build (default 300)")
     p.add_argument("--zip", action="store_true", help="also measure the same build as a target_files zip")
     p.add_argument("--keep", type=Path, help="build here and keep it (default: a temporary directory)")
     args = p.parse_args()
