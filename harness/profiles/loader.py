@@ -13,6 +13,7 @@ bad override value is reported at the override's line).
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import os
 import re
@@ -62,6 +63,31 @@ def display_path(path: str | Path) -> str:
         return str(p.resolve().relative_to(REPO_ROOT))
     except ValueError:
         return str(p)
+    except (OSError, RuntimeError):  # a symbolic link loop: show the link itself, resolved up to its folder
+        try:
+            return str((p.parent.resolve() / p.name).relative_to(REPO_ROOT))
+        except (ValueError, OSError, RuntimeError):
+            return str(p)
+
+
+def is_link_loop(path: Path) -> bool:
+    """True when ``path`` is a symbolic link that never reaches a file (``loop.yaml -> loop.yaml``, a -> b -> a)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
+def _link_loop_error(path: Path) -> ProfileError:
+    """The error for a ``*.yaml`` symbolic link that loops (it names the link and where it points)."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return ProfileError(f"symbolic link loop: the link points to {target}, which leads back to itself",
+                        path=display_path(path),
+                        hint="point the link at a real profile or app set file, or remove it")
 
 
 def format_key(loc: Iterable[str | int]) -> str:
@@ -296,9 +322,13 @@ class _Loader:
                                       "write it relative to the profile's folder, e.g. apps/microsoft-office.yaml"))
             return None
         target = profile_path.parent / rel
+        if is_link_loop(target):
+            self.errors.append(_error(disp, locs, loc, f"include {inc!r} is a symbolic link loop",
+                                      f"{display_path(target)} points to {os.readlink(target)}, which leads back "
+                                      "to itself: point the link at the app set file, or include the real file"))
+            return None
         if not target.is_file():
-            known = sorted(str(p.relative_to(profile_path.parent)) for p in profile_path.parent.glob("**/*.y*ml")
-                           if p.suffix in YAML_SUFFIXES and p.resolve() != profile_path.resolve())
+            known = self._yaml_files_beside(profile_path)
             close = difflib.get_close_matches(inc, known, n=1, cutoff=0.6)
             hint = f"did you mean `{close[0]}`?" if close else (
                 "existing files: " + ", ".join(known) if known else "create the app set file")
@@ -306,6 +336,30 @@ class _Loader:
                                       f"include file {inc!r} not found (looked for {display_path(target)})", hint))
             return None
         return self.app_set(target)
+
+    def _yaml_files_beside(self, profile_path: Path) -> list[str]:
+        """The YAML files under the profile's folder (relative paths, for "did you mean"); a symbolic link loop
+        among them is reported as an error naming it, never a crash."""
+        folder = profile_path.parent
+        own = profile_path.resolve()
+        known = []
+        try:
+            candidates = sorted(folder.glob("**/*.y*ml"))
+        except OSError:
+            return []
+        for p in candidates:
+            if p.suffix not in YAML_SUFFIXES:
+                continue
+            if is_link_loop(p):
+                self.errors.append(_link_loop_error(p))
+                continue
+            try:
+                if p.resolve() == own:
+                    continue
+            except (OSError, RuntimeError):
+                continue
+            known.append(str(p.relative_to(folder)))
+        return known
 
     def profile(self, path: Path, data: dict[str, Any], locs: Locations) -> DeviceProfile | None:
         disp = display_path(path)
@@ -499,6 +553,8 @@ def _may_match_same_device(a: MatchSpec, b: MatchSpec) -> bool:
 def _not_a_file(path: Path) -> ProfileError:
     """The error for a ``*.yaml`` name that is not a regular file: a dangling link, a directory, a device node."""
     disp = display_path(path) if not path.is_symlink() else str(path)
+    if is_link_loop(path):
+        return _link_loop_error(path)
     if path.is_symlink() and not path.exists():
         return ProfileError(f"dangling symbolic link (its target {os.readlink(path)} does not exist)", path=disp,
                             hint="point the link at an existing profile, or remove it")

@@ -172,3 +172,45 @@ def test_two_separate_overlap_groups(tmp_path: Path):
     overlaps = [e for e in errors_of(d) if "overlap" in e.message]
     assert len(overlaps) == 2
     assert {("twin.yaml" in e.message, "other-b.yaml" in e.message) for e in overlaps} == {(True, False), (False, True)}
+
+
+# ---------------------------------------------------------------- symbolic link loops under the profiles folder
+
+def test_link_loop_beside_a_mistyped_include_is_named_not_a_crash(tmp_path: Path):
+    d = profile_dir(tmp_path)
+    (d / "apps" / "loop.yaml").symlink_to("loop.yaml")
+    (d / "good-mini.yaml").write_text(GOOD.read_text().replace("apps/mini.yaml", "apps/mni.yaml"))
+    errs = errors_of(d)
+    loop = [e for e in errs if "symbolic link loop" in e.message]
+    assert len(loop) == 1 and loop[0].path is not None and loop[0].path.endswith("apps/loop.yaml")
+    assert loop[0].hint
+    typo = [e for e in errs if "not found" in e.message]
+    assert len(typo) == 1 and typo[0].line == 5 and typo[0].hint == "did you mean `apps/mini.yaml`?"
+
+
+def test_include_of_a_link_loop_is_an_error_at_the_include(tmp_path: Path):
+    d = profile_dir(tmp_path)
+    (d / "apps" / "loop.yaml").symlink_to("loop.yaml")
+    (d / "good-mini.yaml").write_text(GOOD.read_text().replace("apps/mini.yaml", "apps/loop.yaml"))
+    [err] = errors_of(d)
+    assert (err.line, err.key) == (5, "include[0]") and "symbolic link loop" in err.message
+    assert err.path is not None and err.path.endswith("good-mini.yaml") and err.hint and "loop.yaml" in err.hint
+
+
+def test_link_loop_in_the_profiles_folder_is_called_a_loop(tmp_path: Path):
+    d = profile_dir(tmp_path)
+    (d / "a.yaml").symlink_to("b.yaml")
+    (d / "b.yaml").symlink_to("a.yaml")
+    errs = errors_of(d)
+    assert len(errs) == 2 and all("symbolic link loop" in e.message and "dangling" not in e.message for e in errs)
+
+
+def test_job_reports_a_link_loop_as_a_usage_error(tmp_path: Path):
+    d = profile_dir(tmp_path)
+    (d / "apps" / "loop.yaml").symlink_to("loop.yaml")
+    (d / "good-mini.yaml").write_text(GOOD.read_text().replace("apps/mini.yaml", "apps/mni.yaml"))
+    from tools import job
+
+    args = job.build_parser().parse_args(["--profiles", str(d)])
+    problems = job.validate(args)[0]
+    assert len(problems) == 1 and "apps/loop.yaml: symbolic link loop" in problems[0]
