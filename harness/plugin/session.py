@@ -212,14 +212,15 @@ def option_problems(*, region: str | None = None, operator: str | None = None, s
     """
     import math
 
-    from harness.operator import normalize_code
+    from harness.operator import ascii_digits_hint, normalize_code
     from harness.profiles.models import ISO_REGIONS
 
     problems: list[str] = []
     if region is not None and region.strip().upper() not in ISO_REGIONS:
         problems.append(f"--region {region!r}: expected an ISO 3166-1 alpha-2 code such as CN, IN or ID")
     if operator is not None and normalize_code(operator) is None:
-        problems.append(f"--operator {operator!r}: expected MCC-MNC such as 405-857 or 460-11")
+        problems.append(f"--operator {operator!r}: expected MCC-MNC such as 405-857 or 460-11"
+                        + (f" ({hint})" if (hint := ascii_digits_hint(operator)) else ""))
     try:
         parse_shard(shard)
     except UsageError as exc:

@@ -29,6 +29,8 @@ import re2
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic_core import PydanticCustomError
 
+from harness.operator import ascii_digits_hint
+
 CUSTOM_ERROR = "profile_value"
 """pydantic error type used for this module's own validation failures (context: message, hint)."""
 
@@ -124,15 +126,19 @@ def _check_region(value: str) -> str:
                "use two upper-case letters as in ro.miui.region, e.g. CN, IN, ID, BR")
 
 
-_OPERATOR_RE = re.compile(r"\d{3}-\d{2,3}")
+_OPERATOR_RE = re.compile(r"[0-9]{3}-[0-9]{2,3}")  # ASCII digits only: \\d would take ４０５-８５７ too
 
 
 def _check_operator(value: str) -> str:
-    """Validate an operator code written MCC-MNC: 3-digit mobile country code, dash, 2- or 3-digit network code."""
+    """Validate an operator code written MCC-MNC: 3-digit mobile country code, dash, 2- or 3-digit network code
+    (ASCII digits, as ``gsm.sim.operator.numeric`` gives them)."""
     if _OPERATOR_RE.fullmatch(value):
         return value
-    digits = re.sub(r"\D", "", value)
-    if re.fullmatch(r"\d{5,6}", digits):
+    hint = ascii_digits_hint(value)
+    if hint:
+        raise fail(f"operator {value!r} is written with non-ASCII digits (a device reports ASCII digits)", hint)
+    digits = re.sub(r"[^0-9]", "", value)
+    if re.fullmatch(r"[0-9]{5,6}", digits):
         raise fail(f"operator {value!r} must be written MCC-MNC with a dash", f"write `{digits[:3]}-{digits[3:]}`")
     raise fail(f"{value!r} is not an operator code",
                "name operators by MCC-MNC as gsm.sim.operator.numeric gives them, with a dash: e.g. 405-857, 460-11")
