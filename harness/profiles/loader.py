@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import ProfileError, ProfileErrors
@@ -144,18 +145,91 @@ def _under(loc: KeyPath, bad: set[KeyPath]) -> bool:
     return any(loc[: len(b)] == b for b in bad)
 
 
+def _yaml_scalar(text: str) -> Any:
+    """What YAML (1.1, as the loader reads it) makes of ``text`` written as a plain scalar; ``text`` when nothing."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and isinstance(a, (int, float)) and not isinstance(a, bool) and a == b
+
+
+def _source_loc(locs: Locations, full: KeyPath) -> KeyPath:
+    """``full`` (a pydantic location, whose mapping keys are the values YAML made of them) with every key that YAML
+    read as a number (``460:00`` → 27600, ``0460`` → 304) replaced by its text as written, as the loader's
+    locations hold it; so the error gets the key's own line and shows the key as the user wrote it."""
+    out: KeyPath = ()
+    for part in full:
+        if out + (part,) in locs or isinstance(part, str):
+            out += (part,)
+            continue
+        written = next((k[-1] for k in locs if len(k) == len(out) + 1 and k[:-1] == out and isinstance(k[-1], str)
+                        and _same_number(_yaml_scalar(k[-1]), part)), None)
+        out += (written if written is not None else part,)
+    return out
+
+
+_YAML_INT_TOKEN = re.compile(r"(?<![^\s,\[{])[-+]?(?:0[bx][0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-5]?[0-9])*)"
+                             r"(?=$|[\s,\]}#]|:\s|:$)")
+
+
+def _odd_number_text(written: str) -> str | None:
+    """The kind of number YAML 1.1 made of ``written`` when it does not look like a number to a reader:
+    ``base-60`` for ``460:00``, ``octal`` for ``0460``, ``hexadecimal``/``binary``; None for plain decimals."""
+    text = written.lstrip("+-")
+    if ":" in text:
+        return "base-60 (sexagesimal)"
+    if text[:2] in ("0x", "0X"):
+        return "hexadecimal"
+    if text[:2] in ("0b", "0B"):
+        return "binary"
+    if len(text) > 1 and text[0] == "0" and text[1:].replace("_", "").isdigit():
+        return "octal"
+    return None
+
+
+def _number_written(value: Any, line_text: str | None) -> str | None:
+    """How a number YAML made (``value``) was written on ``line_text`` when YAML 1.1 read it in an odd base."""
+    if line_text is None or not isinstance(value, int) or isinstance(value, bool):
+        return None
+    for m in _YAML_INT_TOKEN.finditer(line_text.split(" #", 1)[0]):
+        if _odd_number_text(m.group()) and _same_number(_yaml_scalar(m.group()), value):
+            return m.group()
+    return None
+
+
+def _odd_number_error(written: str, value: Any, message: str, kind: str) -> tuple[str, str]:
+    """Message and hint for a value YAML read as a number in an odd base: say so and how to write it."""
+    what = f"YAML 1.1 reads {written} as the {_odd_number_text(written)} number {value}"
+    if "operator" in message:
+        dashed = written.replace(":", "-")
+        if ":" in written and re.fullmatch(r"[0-9]{3}-[0-9]{2,3}", dashed):
+            return f"{what}, not an operator code", f"quote it and use a dash: '{dashed}'"
+        return f"{what}, not an operator code", "write the MCC-MNC with a dash, e.g. '460-00'"
+    if kind == "string_type":
+        return f"{what}, not text", f"put it in quotes: \"{written}\""
+    return f"{what} ({message})", f"put it in quotes: \"{written}\""
+
+
 def _convert(exc: ValidationError, *, path: str, locs: Locations, model: type[BaseModel],
-             prefix: KeyPath = (), skip: set[KeyPath] | None = None) -> list[ProfileError]:
+             prefix: KeyPath = (), skip: set[KeyPath] | None = None, source: Path | None = None) -> list[ProfileError]:
     """pydantic errors → ProfileErrors (via :func:`harness.yamlsource.validation_errors`), with better hints.
 
     Adds: this package's own messages and hints (``profile_value`` errors), did-you-mean for enum values,
-    quoting advice for YAML values read as numbers or booleans; drops errors under ``skip`` paths.
+    quoting advice for YAML values read as numbers or booleans (a key or value YAML 1.1 read in an odd base,
+    ``460:00`` → 27600, is named as written: its text from the locations' keys or from ``source``'s line);
+    drops errors under ``skip`` paths.
     """
     out: list[ProfileError] = []
     base = validation_errors(exc, path=path, locations=locs, model=model, prefix=prefix)
+    lines: list[str] | None = None
     for err, perr in zip(exc.errors(), base, strict=True):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
-        full = prefix + loc
+        is_key = "[key]" in err["loc"]
+        full = _source_loc(locs, prefix + loc)
         if skip and _under(full, skip):
             continue
         message, hint = perr.message, perr.hint
@@ -177,8 +251,20 @@ def _convert(exc: ValidationError, *, path: str, locs: Locations, model: type[Ba
                 hint = "write a text value"
         elif kind in _TYPE_HINTS and hint is None:
             hint = _TYPE_HINTS[kind]
-        out.append(ProfileError(message, path=path, line=locs.line_for(full), key=format_key(full) or None,
-                                hint=hint))
+        line = locs.line_for(full)
+        written: str | None = None
+        if is_key and full and isinstance(full[-1], str) and _odd_number_text(full[-1]):
+            written = full[-1]
+        elif source is not None and line is not None and isinstance(value, int) and not isinstance(value, bool):
+            if lines is None:
+                try:
+                    lines = source.read_text(encoding="utf-8", errors="replace").splitlines()
+                except OSError:
+                    lines = []
+            written = _number_written(value, lines[line - 1] if 0 < line <= len(lines) else None)
+        if written is not None:
+            message, hint = _odd_number_error(written, value, message, kind)
+        out.append(ProfileError(message, path=path, line=line, key=format_key(full) or None, hint=hint))
     return out
 
 
@@ -256,10 +342,17 @@ class _Loader:
     def __init__(self) -> None:
         self.errors: list[ProfileError] = []
         self.app_sets: dict[Path, _LoadedAppSet | None] = {}
+        self.sources: list[tuple[Locations, Path]] = []
+
+    def source(self, locs: Locations) -> Path | None:
+        """The file whose locations ``locs`` are (to quote a value as it was written)."""
+        return next((path for known, path in self.sources if known is locs), None)
 
     def read(self, path: Path) -> tuple[Any, Locations] | None:
         try:
-            return load_yaml(path)
+            loaded = load_yaml(path)
+            self.sources.append((loaded[1], path))
+            return loaded
         except ProfileError as exc:
             if exc.path is not None:
                 exc.path = display_path(exc.path)
@@ -291,7 +384,7 @@ class _Loader:
         try:
             model = AppSetFile.model_validate(data)
         except ValidationError as exc:
-            self.errors += _convert(exc, path=disp, locs=locs, model=AppSetFile, skip=bad)
+            self.errors += _convert(exc, path=disp, locs=locs, model=AppSetFile, skip=bad, source=self.source(locs))
             return None
         if model.app_set != path.stem:
             self.errors.append(_error(disp, locs, ("app_set",), f"app_set {model.app_set!r} differs from the file name",
@@ -370,7 +463,7 @@ class _Loader:
         try:
             doc = ProfileFile.model_validate(data)
         except ValidationError as exc:
-            self.errors += _convert(exc, path=disp, locs=locs, model=ProfileFile, skip=bad)
+            self.errors += _convert(exc, path=disp, locs=locs, model=ProfileFile, skip=bad, source=self.source(locs))
         if doc is not None and doc.profile != path.stem:
             self.errors.append(_error(disp, locs, ("profile",),
                                       f"profile id {doc.profile!r} differs from the file name",
@@ -415,7 +508,8 @@ class _Loader:
             try:
                 AppSpec.model_validate({"package": "placeholder.app", "name": "placeholder", **fields})
             except ValidationError as exc:
-                self.errors += _convert(exc, path=disp, locs=locs, model=AppSpec, prefix=("overrides", pkg), skip=bad)
+                self.errors += _convert(exc, path=disp, locs=locs, model=AppSpec, prefix=("overrides", pkg), skip=bad,
+                                        source=self.source(locs))
 
     def _resolve(self, doc: ProfileFile, includes: list[_LoadedAppSet], disp: str, locs: Locations,
                  bad: set[KeyPath]) -> list[AppSpec] | None:
@@ -462,7 +556,8 @@ class _Loader:
             try:
                 merged = AppSpec.model_validate({**base.model_dump(exclude_unset=True), **fields})
             except ValidationError as exc:
-                self.errors += _convert(exc, path=disp, locs=locs, model=AppSpec, prefix=loc, skip=bad)
+                self.errors += _convert(exc, path=disp, locs=locs, model=AppSpec, prefix=loc, skip=bad,
+                                        source=self.source(locs))
                 continue
             merged._source = base.source
             merged._override_source = f"{disp}:{locs.line_for(loc)}"

@@ -129,6 +129,10 @@ def _check_region(value: str) -> str:
 _OPERATOR_RE = re.compile(r"[0-9]{3}-[0-9]{2,3}")  # ASCII digits only: \\d would take ４０５-８５７ too
 
 
+def _digits(text: str) -> str:
+    return f"{len(text)} digit" + ("s" if len(text) != 1 else "")
+
+
 def _check_operator(value: str) -> str:
     """Validate an operator code written MCC-MNC: 3-digit mobile country code, dash, 2- or 3-digit network code
     (ASCII digits, as ``gsm.sim.operator.numeric`` gives them)."""
@@ -137,6 +141,15 @@ def _check_operator(value: str) -> str:
     hint = ascii_digits_hint(value)
     if hint:
         raise fail(f"operator {value!r} is written with non-ASCII digits (a device reports ASCII digits)", hint)
+    mcc, dash, mnc = value.partition("-")
+    if dash and mcc.isdigit() and mnc.isdigit() and mcc.isascii() and mnc.isascii():
+        bare = mcc.lstrip("0").rjust(3, "0") if len(mcc) > 3 else mcc
+        guess = f"{bare}-{mnc}"
+        syntax = "write MCC-MNC as gsm.sim.operator.numeric gives it: 3 digits, a dash, 2 or 3 digits, e.g. 460-00"
+        if len(mcc) != 3:
+            raise fail(f"operator {value!r}: the MCC {mcc} has {_digits(mcc)} (a mobile country code has 3)",
+                       f"did you mean `{guess}`?" if _OPERATOR_RE.fullmatch(guess) else syntax)
+        raise fail(f"operator {value!r}: the MNC {mnc} has {_digits(mnc)} (a mobile network code has 2 or 3)", syntax)
     digits = re.sub(r"[^0-9]", "", value)
     if re.fullmatch(r"[0-9]{5,6}", digits):
         raise fail(f"operator {value!r} must be written MCC-MNC with a dash", f"write `{digits[:3]}-{digits[3:]}`")

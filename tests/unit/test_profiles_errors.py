@@ -373,3 +373,66 @@ def test_errors_of_many_profiles_and_files_come_together(tmp_path):
         ("vendor-c.yaml", None),
     ]
     assert "\n" in str(ProfileErrors(errs))
+
+
+# ---------------------------------------------------------------- numbers YAML 1.1 reads in an odd base
+
+ODD_BASE_PROFILE = """\
+profile: vendor-odd
+name: Odd
+match: {{model: [M 1]}}
+regions: [CN]
+operators:
+  405-857: Jio
+  {key}: China Mobile
+apps:
+  - package: com.example.a
+    name: A
+    required_on: [{item}]
+    version: {{exact: {version}}}
+"""
+
+
+def odd_profile(tmp_path: Path, key: str = "460-00", item: str = "405-857", version: str = '"1.0"') -> Path:
+    return write(tmp_path / "vendor-odd.yaml", ODD_BASE_PROFILE.format(key=key, item=item, version=version))
+
+
+def test_odd_base_profile_is_valid_as_written(tmp_path):
+    assert load_profiles([odd_profile(tmp_path)]).ids == ["vendor-odd"]
+
+
+def test_sexagesimal_operator_key_is_named_as_written_with_the_dash_remedy(tmp_path):
+    err = only_error(odd_profile(tmp_path, key="460:00"))
+    assert (err.line, err.key) == (7, "operators.460:00")
+    assert "460:00" in err.message and "27600" in err.message and "base-60" in err.message
+    assert err.hint == "quote it and use a dash: '460-00'"
+    assert "276-00" not in str(err)
+
+
+def test_sexagesimal_operator_value_is_named_as_written_with_the_dash_remedy(tmp_path):
+    err = only_error(odd_profile(tmp_path, item="460:00"))
+    assert (err.line, err.key) == (11, "apps[0].required_on[0]")
+    assert "460:00" in err.message and err.hint == "quote it and use a dash: '460-00'"
+
+
+def test_sexagesimal_version_is_quoted_as_written(tmp_path):
+    err = only_error(odd_profile(tmp_path, version="1:30"))
+    assert (err.line, err.key) == (12, "apps[0].version.exact")
+    assert "1:30" in err.message and err.hint == 'put it in quotes: "1:30"'
+
+
+def test_octal_operator_key_is_named_as_written(tmp_path):
+    err = only_error(odd_profile(tmp_path, key="0460"))
+    assert (err.line, err.key) == (7, "operators.0460") and "octal" in err.message and "0460" in err.message
+
+
+@pytest.mark.parametrize(("key", "message", "hint"), [
+    ("0460-00", "the MCC 0460 has 4 digits", "did you mean `460-00`?"),
+    ("46-00", "the MCC 46 has 2 digits", "3 digits, a dash, 2 or 3 digits"),
+    ("460-0", "the MNC 0 has 1 digit ", "3 digits, a dash, 2 or 3 digits"),
+    ("460-0001", "the MNC 0001 has 4 digits", "3 digits, a dash, 2 or 3 digits"),
+])
+def test_operator_with_a_dash_and_wrong_digit_counts(tmp_path, key, message, hint):
+    err = only_error(odd_profile(tmp_path, key=key))
+    assert err.line == 7 and message in err.message and hint in err.hint
+    assert "046-000" not in str(err)
