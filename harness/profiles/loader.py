@@ -141,6 +141,53 @@ def _shell_scan(data: Any, locs: Locations, path: str) -> tuple[list[ProfileErro
     return errors, bad
 
 
+_EMPTY_HINTS = {
+    "signers": "list the agreed SHA-256 digests, or remove `signers` (then no signer is agreed and none is checked)",
+    "version": "give the rule, e.g. {exact: \"1.2.3\"}, or remove `version` (then any version is accepted)",
+    "placement": "give the place, e.g. {home_screen: true} or {folder: Microsoft}, or remove `placement` (then no "
+                 "placement is agreed)",
+    "operators": "map each MCC-MNC to a name, e.g. {405-857: Jio}, or remove `operators` (then the operator check "
+                 "does not apply)",
+}
+
+
+def _null_scan(data: Any, locs: Locations, path: str) -> tuple[list[ProfileError], set[KeyPath]]:
+    """Errors for every key written without a value (``signers:``, ``version: ~``) and every empty list item.
+
+    YAML reads an empty value as null, which would mean "not given" and silently switch a check off: the user
+    wrote the key, so they meant a value. Only directly under an override (``overrides: {pkg: {version: null}}``)
+    does null have a meaning: it removes the key from the included app (see device_profiles/README.md).
+    Returns the errors and the key paths reported (the model validation does not report them again).
+    """
+    errors: list[ProfileError] = []
+    bad: set[KeyPath] = set()
+
+    def walk(node: Any, loc: KeyPath) -> None:
+        if node is None:
+            if len(loc) == 3 and loc[0] == "overrides":
+                return  # `overrides: {pkg: {key: null}}` removes the key (documented)
+            name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
+            if isinstance(loc[-1], int):
+                message, hint = "empty list item", "give it a value or remove the `-` line"
+            else:
+                message = f"`{name}` is present but has no value (YAML reads an empty value as null)"
+                hint = _EMPTY_HINTS.get(name, f"give `{name}` a value, or remove the key if nothing is agreed")
+                if loc[0] == "overrides" and len(loc) == 2:
+                    hint = "give the keys to change under the package, or remove the override"
+            errors.append(_error(path, locs, loc, message, hint))
+            bad.add(loc)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, loc + (key if isinstance(key, str) else str(key),))
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, loc + (i,))
+
+    if isinstance(data, dict):
+        walk(data, ())
+    return errors, bad
+
+
 def _under(loc: KeyPath, bad: set[KeyPath]) -> bool:
     return any(loc[: len(b)] == b for b in bad)
 
@@ -380,7 +427,9 @@ class _Loader:
                                       "include only files under apps/ that start with `app_set:`"))
             return None
         shell_errors, bad = _shell_scan(data, locs, disp)
-        self.errors += shell_errors
+        null_errors, null_bad = _null_scan(data, locs, disp)
+        self.errors += shell_errors + null_errors
+        bad |= null_bad
         try:
             model = AppSetFile.model_validate(data)
         except ValidationError as exc:
@@ -458,7 +507,9 @@ class _Loader:
         disp = display_path(path)
         n_before = len(self.errors)
         shell_errors, bad = _shell_scan(data, locs, disp)
-        self.errors += shell_errors
+        null_errors, null_bad = _null_scan(data, locs, disp)
+        self.errors += shell_errors + null_errors
+        bad |= null_bad
         doc: ProfileFile | None = None
         try:
             doc = ProfileFile.model_validate(data)

@@ -436,3 +436,46 @@ def test_operator_with_a_dash_and_wrong_digit_counts(tmp_path, key, message, hin
     err = only_error(odd_profile(tmp_path, key=key))
     assert err.line == 7 and message in err.message and hint in err.hint
     assert "046-000" not in str(err)
+
+
+# ---------------------------------------------------------------- a key written without a value
+
+@pytest.mark.parametrize(("fields", "key", "hint"), [
+    ({"signers": None}, "apps[0].signers", "remove `signers`"),
+    ({"version": None}, "apps[0].version", "remove `version`"),
+    ({"placement": None}, "apps[0].placement", "remove `placement`"),
+    ({"launch": None}, "apps[0].launch", "remove the key"),
+    ({"required_on": None}, "apps[0].required_on", "remove the key"),
+    ({"version": {"exact": None, "code_min": 3}}, "apps[0].version.exact", "remove the key"),
+    ({"placement": {"folder": "Microsoft", "label": None}}, "apps[0].placement.label", "remove the key"),
+    ({"version_by_region": {"CN": None}}, "apps[0].version_by_region.CN", "remove the key"),
+])
+def test_key_without_a_value_is_an_error_not_switched_off(tmp_path, fields, key, hint):
+    err = only_error(app_with(tmp_path, **fields))
+    assert err.key == key and err.line is not None
+    assert "has no value" in err.message and hint in err.hint
+
+
+def test_empty_list_item_and_empty_operators_are_errors(tmp_path):
+    path = write(tmp_path / "vendor-x.yaml", "profile: vendor-x\nname: X\nmatch: {model: [X]}\nregions:\n  - CN\n  -\n"
+                                              "operators:\napps:\n  - {package: com.example.a, name: A}\n")
+    errs = errors_of(path)
+    assert [(e.line, e.key) for e in errs] == [(6, "regions[1]"), (7, "operators")]
+    assert errs[0].message == "empty list item" and "remove `operators`" in errs[1].hint
+
+
+def test_null_in_an_override_still_removes_the_key(tmp_path):
+    write(tmp_path / "apps" / "set.yaml", "app_set: set\napps:\n  - {package: com.example.a, name: A, "
+                                          "signers: ['" + "a" * 64 + "'], placement: {home_screen: true}}\n")
+    path = write(tmp_path / "vendor-x.yaml", "profile: vendor-x\nname: X\nmatch: {model: [X]}\nregions: [CN]\n"
+                                             "include: [apps/set.yaml]\noverrides:\n"
+                                             "  com.example.a: {signers: null, placement: ~}\n")
+    [req] = load_profiles([path]).get("vendor-x").requirements("CN")
+    assert req.signers is None and req.placement is None
+
+
+def test_override_without_any_key_is_an_error(tmp_path):
+    write(tmp_path / "apps" / "set.yaml", APP_SET)
+    err = only_error(profile_with(tmp_path, include=["apps/set.yaml"], overrides={"com.example.shared": None}))
+    assert err.key == "overrides[com.example.shared]" and "has no value" in err.message
+    assert "remove the override" in err.hint
