@@ -479,3 +479,52 @@ def test_override_without_any_key_is_an_error(tmp_path):
     err = only_error(profile_with(tmp_path, include=["apps/set.yaml"], overrides={"com.example.shared": None}))
     assert err.key == "overrides[com.example.shared]" and "has no value" in err.message
     assert "remove the override" in err.hint
+
+
+# ---------------------------------------------------------------- rules that would never be checked
+
+@pytest.mark.parametrize(("fields", "key"), [
+    ({"enabled": False, "launch": {"cold_start_ms": 4000}}, "apps[0].launch"),
+    ({"enabled": False, "placement": {"home_screen": True}}, "apps[0].placement"),
+])
+def test_disabled_app_with_launch_or_placement_is_a_contradiction(tmp_path, fields, key):
+    err = only_error(app_with(tmp_path, **fields))
+    assert err.key == key and err.line is not None
+    assert "`enabled: false` contradicts" in err.message and "never be checked" in err.message
+    assert "enabled: true" in err.hint
+
+
+def test_disabling_an_included_app_with_launch_and_placement_is_reported_at_the_override(tmp_path):
+    write(tmp_path / "apps" / "set.yaml", {"app_set": "set", "apps": [{
+        "package": "com.example.shared", "name": "Shared", "launch": {"cold_start_ms": 4000},
+        "placement": {"folder": "Microsoft"}}]})
+    path = profile_with(tmp_path, apps=[], include=["apps/set.yaml"],
+                        overrides={"com.example.shared": {"enabled": False}})
+    errs = errors_of(path)
+    assert sorted(e.key for e in errs) == ["overrides[com.example.shared].launch",
+                                           "overrides[com.example.shared].placement"]
+    assert all(e.path.endswith("vendor-x.yaml") and e.line is not None for e in errs)
+    # removing both in the same override is the documented way out
+    profile_with(tmp_path, apps=[], include=["apps/set.yaml"],
+                 overrides={"com.example.shared": {"enabled": False, "launch": None, "placement": None}})
+    [req] = load_profiles([tmp_path / "vendor-x.yaml"]).get("vendor-x").requirements("CN")
+    assert not req.enabled and req.launch is None and req.placement is None
+
+
+@pytest.mark.parametrize(("fields", "key", "message"), [
+    ({"placement": {"folder": "  "}}, "apps[0].placement.folder", "is blank"),
+    ({"placement": {"home_screen": True, "label": " \u00a0 "}}, "apps[0].placement.label", "is blank"),
+    ({"name": " "}, "apps[0].name", "is blank"),
+    ({"launch": {"first_screen": {"text": "  "}}}, "apps[0].launch.first_screen.text", "is blank"),
+    ({"placement": {"home_screen": True, "page": 99999999999999999999}}, "apps[0].placement.page",
+     "beyond any launcher (at most 50 pages)"),
+    ({"placement": {"home_screen": True, "page": 51}}, "apps[0].placement.page", "at most 50"),
+])
+def test_blank_labels_and_absurd_pages_are_refused(tmp_path, fields, key, message):
+    err = only_error(app_with(tmp_path, **fields))
+    assert err.key == key and message in err.message and err.hint
+
+
+def test_page_50_is_accepted(tmp_path):
+    path = app_with(tmp_path, placement={"home_screen": True, "page": 50})
+    assert load_profiles([path]).get("vendor-x").apps[0].placement.target_page == 50
