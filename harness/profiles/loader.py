@@ -43,6 +43,10 @@ DEFAULT_PROFILES_DIR = REPO_ROOT / "device_profiles"
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
+MAX_FILE_BYTES = 1024 * 1024
+"""Largest profile or app-set file read (checked before YAML parsing: PyYAML needs seconds and ~80 bytes of memory
+per byte of a huge file). The largest real profile is a few KB."""
+
 _TYPE_HINTS = {
     "int_type": "write a whole number without quotes",
     "int_parsing": "write a whole number without quotes",
@@ -396,6 +400,17 @@ class _Loader:
         return next((path for known, path in self.sources if known is locs), None)
 
     def read(self, path: Path) -> tuple[Any, Locations] | None:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0  # load_yaml says why the file cannot be read
+        if size > MAX_FILE_BYTES:
+            self.errors.append(ProfileError(
+                f"the file is {size} bytes: a profile or app set may be at most {MAX_FILE_BYTES // 1024 // 1024} MiB "
+                f"({MAX_FILE_BYTES} bytes); it was not read", path=display_path(path),
+                hint="a profile is a few KB: remove generated or pasted content such as a generated app list or a huge "
+                     "comment; share apps between profiles with `include:`"))
+            return None
         try:
             loaded = load_yaml(path)
             self.sources.append((loaded[1], path))

@@ -214,3 +214,39 @@ def test_job_reports_a_link_loop_as_a_usage_error(tmp_path: Path):
     args = job.build_parser().parse_args(["--profiles", str(d)])
     problems = job.validate(args)[0]
     assert len(problems) == 1 and "apps/loop.yaml: symbolic link loop" in problems[0]
+
+
+# ---------------------------------------------------------------- file size limit, before any YAML parsing
+
+def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path: Path):
+    from harness.profiles.loader import MAX_FILE_BYTES
+
+    d = profile_dir(tmp_path)
+    big = d / "good-mini.yaml"
+    big.write_text(GOOD.read_text() + "# " + "x" * MAX_FILE_BYTES + "\n")  # one huge comment line: valid YAML
+    start = time.perf_counter()
+    [err] = errors_of(d)
+    assert time.perf_counter() - start < 2
+    assert err.path is not None and err.path.endswith("good-mini.yaml") and err.line is None
+    assert str(big.stat().st_size) in err.message and "1 MiB" in err.message and err.hint
+
+
+def test_an_included_app_set_over_the_size_limit_is_named(tmp_path: Path):
+    from harness.profiles.loader import MAX_FILE_BYTES
+
+    d = profile_dir(tmp_path)
+    entry = "  - {package: com.example.gen%d, name: Gen}\n"
+    count = MAX_FILE_BYTES // len(entry % 0) + 1
+    (d / "apps" / "mini.yaml").write_text(MINI_SET.read_text() + "".join(entry % i for i in range(count)))
+    errs = errors_of(d)
+    assert any(e.path is not None and e.path.endswith("apps/mini.yaml") and "MiB" in e.message for e in errs)
+
+
+def test_a_file_just_under_the_size_limit_is_read(tmp_path: Path):
+    from harness.profiles.loader import MAX_FILE_BYTES
+
+    d = profile_dir(tmp_path)
+    text = GOOD.read_text()
+    (d / "good-mini.yaml").write_text(text + "# " + "x" * (MAX_FILE_BYTES - len(text) - 3) + "\n")
+    assert (d / "good-mini.yaml").stat().st_size == MAX_FILE_BYTES
+    assert load_profiles(d).ids == ["good-mini"]
