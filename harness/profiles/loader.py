@@ -208,17 +208,21 @@ def _same_number(a: Any, b: Any) -> bool:
     return type(a) is type(b) and isinstance(a, (int, float)) and not isinstance(a, bool) and a == b
 
 
+def _same_scalar(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
 def _source_loc(locs: Locations, full: KeyPath) -> KeyPath:
     """``full`` (a pydantic location, whose mapping keys are the values YAML made of them) with every key that YAML
-    read as a number (``460:00`` → 27600, ``0460`` → 304) replaced by its text as written, as the loader's
-    locations hold it; so the error gets the key's own line and shows the key as the user wrote it."""
+    read as a number or boolean (``460:00`` → 27600, ``0460`` → 304, ``NO`` → False) replaced by its text as
+    written, as the loader's locations hold it; so the error gets the key's own line and shows the key as written."""
     out: KeyPath = ()
     for part in full:
         if out + (part,) in locs or isinstance(part, str):
             out += (part,)
             continue
         written = next((k[-1] for k in locs if len(k) == len(out) + 1 and k[:-1] == out and isinstance(k[-1], str)
-                        and _same_number(_yaml_scalar(k[-1]), part)), None)
+                        and _same_scalar(_yaml_scalar(k[-1]), part)), None)
         out += (written if written is not None else part,)
     return out
 
@@ -280,6 +284,8 @@ def _convert(exc: ValidationError, *, path: str, locs: Locations, model: type[Ba
     for err, perr in zip(exc.errors(), base, strict=True):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
         is_key = "[key]" in err["loc"]
+        if is_key and loc and isinstance(err.get("input"), (bool, int, float)):
+            loc = loc[:-1] + (err["input"],)  # pydantic shows a key False as 0: use the key YAML made
         full = _source_loc(locs, prefix + loc)
         if skip and _under(full, skip):
             continue

@@ -528,3 +528,11 @@ def test_blank_labels_and_absurd_pages_are_refused(tmp_path, fields, key, messag
 def test_page_50_is_accepted(tmp_path):
     path = app_with(tmp_path, placement={"home_screen": True, "page": 50})
     assert load_profiles([path]).get("vendor-x").apps[0].placement.target_page == 50
+
+
+def test_a_key_yaml_read_as_a_boolean_is_named_as_written_at_its_line(tmp_path):
+    path = write(tmp_path / "vendor-x.yaml", "profile: vendor-x\nname: X\nmatch: {model: [X]}\nregions: [CN]\napps:\n"
+                                              "  - package: com.a.b\n    name: A\n    version_by_region:\n"
+                                              "      NO: {exact: '1'}\n")
+    err = only_error(path)
+    assert (err.line, err.key) == (9, "apps[0].version_by_region.NO") and "booleans" in err.hint
