@@ -30,10 +30,12 @@ registered on 46000); RK322x TV box → None (no SIM, no network).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-_CODE_RE = re.compile(r"^(\d{3})-?(\d{2,3})$")
+_CODE_RE = re.compile(r"([0-9]{3})-?([0-9]{2,3})")
+"""MCC, optional dash, MNC in ASCII digits (``\\d`` would also take full-width or Arabic-Indic digits)."""
 
 CARRIER_CODES: dict[str, tuple[str, ...]] = {
     "ct": ("460-03", "460-05", "460-11"),
@@ -55,8 +57,18 @@ def normalize_code(value: str | None) -> str | None:
     """
     if not value:
         return None
-    m = _CODE_RE.match(value.strip())
+    m = _CODE_RE.fullmatch(value.strip())
     return f"{m.group(1)}-{m.group(2)}" if m else None
+
+
+def ascii_digits_hint(value: str) -> str | None:
+    """For an MCC-MNC written with non-ASCII digits (full-width ``４０５-８５７``, Arabic-Indic ``٤٠٥-٨٥٧``): the remedy
+    ``write it with ASCII digits: 405-857``; None when ``value`` has no such digit or is no MCC-MNC even in ASCII."""
+    if value.isascii() or not any(c.isdecimal() for c in value):
+        return None
+    ascii_text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in value)
+    code = normalize_code(ascii_text)
+    return f"write it with ASCII digits: {code}" if code else None
 
 
 @dataclass(frozen=True)
@@ -148,4 +160,4 @@ def resolve_operator(props: Mapping[str, str], stated: str | None = None) -> Ope
     return OperatorResult(None, None, conflicts, signals, None)
 
 
-__all__ = ["CARRIER_CODES", "OperatorResult", "normalize_code", "resolve_operator"]
+__all__ = ["CARRIER_CODES", "OperatorResult", "ascii_digits_hint", "normalize_code", "resolve_operator"]

@@ -125,7 +125,7 @@ def validate(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     from harness.profiles import load_profiles
 
     problems += option_problems(region=args.region, operator=args.operator, shard=args.shard,
-                                device_wait=args.device_wait)
+                                device_wait=args.device_wait, serials=args.serial, adb_servers=args.adb_server)
     try:
         load_profiles(args.profiles or None)
     except Error as exc:
@@ -152,11 +152,11 @@ def _harness_options(args: argparse.Namespace, servers: Sequence[str]) -> list[s
         argv += ["--serial", s]
     for p in args.profiles:
         argv += ["--profiles", p]
-    if args.region:
+    if args.region is not None:  # passed on as given, never dropped: an empty value is pytest's error too
         argv += ["--region", args.region]
-    if args.operator:
+    if args.operator is not None:
         argv += ["--operator", args.operator]
-    if args.shard:
+    if args.shard is not None:
         argv += ["--shard", args.shard]
     if args.device_wait is not None:
         argv += ["--device-wait", str(args.device_wait)]

@@ -114,7 +114,8 @@ def run_context(config: pytest.Config) -> RunContext:
     region = config.getoption("region")
     problems = option_problems(region=region, operator=config.getoption("operator"), shard=config.getoption("shard"),
                                device_wait=config.getoption("device_wait"),
-                               adb_timeout=config.getoption("adb_timeout"))
+                               adb_timeout=config.getoption("adb_timeout"), serials=config.getoption("serial"),
+                               adb_servers=config.getoption("adb_server"))
     if problems:
         return _stop(config, "\n".join(problems), 4)
     from harness.operator import normalize_code

@@ -203,27 +203,44 @@ def parse_shard(spec: str | None) -> tuple[int, int] | None:
 
 
 def option_problems(*, region: str | None = None, operator: str | None = None, shard: str | None = None,
-                    device_wait: object = None, adb_timeout: object = None) -> list[str]:
+                    device_wait: object = None, adb_timeout: object = None, serials: Sequence[str] = (),
+                    adb_servers: Sequence[str] = ()) -> list[str]:
     """The usage errors in the harness's option values (None = not given), one sentence each with an example.
 
     Shared by the pytest plugin and the main job (``tools/job.py``), which checks them before it starts a farm.
     ``device_wait`` / ``adb_timeout``: seconds, as given (a string from the job's command line, a float from
-    pytest's parser).
+    pytest's parser). ``serials`` / ``adb_servers``: every ``--serial`` / ``--adb-server`` value; a serial must not
+    be empty, a server is ``HOST:PORT`` with a port 1..65535 (a mistake there is a usage error, exit 4, not "no
+    device", exit 10).
     """
     import math
 
-    from harness.operator import normalize_code
+    from harness.operator import ascii_digits_hint, normalize_code
     from harness.profiles.models import ISO_REGIONS
 
     problems: list[str] = []
     if region is not None and region.strip().upper() not in ISO_REGIONS:
         problems.append(f"--region {region!r}: expected an ISO 3166-1 alpha-2 code such as CN, IN or ID")
     if operator is not None and normalize_code(operator) is None:
-        problems.append(f"--operator {operator!r}: expected MCC-MNC such as 405-857 or 460-11")
-    try:
-        parse_shard(shard)
-    except UsageError as exc:
-        problems.append(str(exc))
+        problems.append(f"--operator {operator!r}: expected MCC-MNC such as 405-857 or 460-11"
+                        + (f" ({hint})" if (hint := ascii_digits_hint(operator)) else ""))
+    if shard is not None and not shard.isascii():
+        problems.append(f"--shard {shard!r}: expected K/N in ASCII digits, e.g. 1/4 (the first of four shards)")
+    else:
+        try:
+            parse_shard(shard)
+        except UsageError as exc:
+            problems.append(str(exc))
+    for serial in serials:
+        if not serial.strip():
+            problems.append(f"--serial {serial!r}: expected a device serial as `adb devices` lists it (e.g. "
+                            "emulator-5554 or 192.168.1.7:5555) or the device's own serial (ro.serialno)")
+    for spec in adb_servers:
+        host, sep, port = spec.strip().rpartition(":")
+        if not sep or not host or any(c.isspace() for c in host) or not (port.isascii() and port.isdigit()) \
+                or not 1 <= int(port) <= 65535:
+            problems.append(f"--adb-server {spec!r}: expected HOST:PORT with a port 1-65535, e.g. 127.0.0.1:5037 or "
+                            "farm-host-3:5037")
     for name, value, least, example in (("--device-wait", device_wait, "seconds >= 0", "30"),
                                         ("--adb-timeout", adb_timeout, "a positive number of seconds", "30")):
         if value is None:

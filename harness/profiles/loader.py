@@ -13,6 +13,7 @@ bad override value is reported at the override's line).
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import os
 import re
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import ProfileError, ProfileErrors
@@ -40,6 +42,10 @@ DEFAULT_PROFILES_DIR = REPO_ROOT / "device_profiles"
 """Where :func:`load_profiles` looks when given no paths."""
 
 YAML_SUFFIXES = (".yaml", ".yml")
+
+MAX_FILE_BYTES = 1024 * 1024
+"""Largest profile or app-set file read (checked before YAML parsing: PyYAML needs seconds and ~80 bytes of memory
+per byte of a huge file). The largest real profile is a few KB."""
 
 _TYPE_HINTS = {
     "int_type": "write a whole number without quotes",
@@ -62,6 +68,31 @@ def display_path(path: str | Path) -> str:
         return str(p.resolve().relative_to(REPO_ROOT))
     except ValueError:
         return str(p)
+    except (OSError, RuntimeError):  # a symbolic link loop: show the link itself, resolved up to its folder
+        try:
+            return str((p.parent.resolve() / p.name).relative_to(REPO_ROOT))
+        except (ValueError, OSError, RuntimeError):
+            return str(p)
+
+
+def is_link_loop(path: Path) -> bool:
+    """True when ``path`` is a symbolic link that never reaches a file (``loop.yaml -> loop.yaml``, a -> b -> a)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
+def _link_loop_error(path: Path) -> ProfileError:
+    """The error for a ``*.yaml`` symbolic link that loops (it names the link and where it points)."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return ProfileError(f"symbolic link loop: the link points to {target}, which leads back to itself",
+                        path=display_path(path),
+                        hint="point the link at a real profile or app set file, or remove it")
 
 
 def format_key(loc: Iterable[str | int]) -> str:
@@ -114,22 +145,148 @@ def _shell_scan(data: Any, locs: Locations, path: str) -> tuple[list[ProfileErro
     return errors, bad
 
 
+_EMPTY_HINTS = {
+    "signers": "list the agreed SHA-256 digests, or remove `signers` (then no signer is agreed and none is checked)",
+    "version": "give the rule, e.g. {exact: \"1.2.3\"}, or remove `version` (then any version is accepted)",
+    "placement": "give the place, e.g. {home_screen: true} or {folder: Microsoft}, or remove `placement` (then no "
+                 "placement is agreed)",
+    "operators": "map each MCC-MNC to a name, e.g. {405-857: Jio}, or remove `operators` (then the operator check "
+                 "does not apply)",
+}
+
+
+def _null_scan(data: Any, locs: Locations, path: str) -> tuple[list[ProfileError], set[KeyPath]]:
+    """Errors for every key written without a value (``signers:``, ``version: ~``) and every empty list item.
+
+    YAML reads an empty value as null, which would mean "not given" and silently switch a check off: the user
+    wrote the key, so they meant a value. Only directly under an override (``overrides: {pkg: {version: null}}``)
+    does null have a meaning: it removes the key from the included app (see device_profiles/README.md).
+    Returns the errors and the key paths reported (the model validation does not report them again).
+    """
+    errors: list[ProfileError] = []
+    bad: set[KeyPath] = set()
+
+    def walk(node: Any, loc: KeyPath) -> None:
+        if node is None:
+            if len(loc) == 3 and loc[0] == "overrides":
+                return  # `overrides: {pkg: {key: null}}` removes the key (documented)
+            name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
+            if isinstance(loc[-1], int):
+                message, hint = "empty list item", "give it a value or remove the `-` line"
+            else:
+                message = f"`{name}` is present but has no value (YAML reads an empty value as null)"
+                hint = _EMPTY_HINTS.get(name, f"give `{name}` a value, or remove the key if nothing is agreed")
+                if loc[0] == "overrides" and len(loc) == 2:
+                    hint = "give the keys to change under the package, or remove the override"
+            errors.append(_error(path, locs, loc, message, hint))
+            bad.add(loc)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, loc + (key if isinstance(key, str) else str(key),))
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, loc + (i,))
+
+    if isinstance(data, dict):
+        walk(data, ())
+    return errors, bad
+
+
 def _under(loc: KeyPath, bad: set[KeyPath]) -> bool:
     return any(loc[: len(b)] == b for b in bad)
 
 
+def _yaml_scalar(text: str) -> Any:
+    """What YAML (1.1, as the loader reads it) makes of ``text`` written as a plain scalar; ``text`` when nothing."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and isinstance(a, (int, float)) and not isinstance(a, bool) and a == b
+
+
+def _same_scalar(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _source_loc(locs: Locations, full: KeyPath) -> KeyPath:
+    """``full`` (a pydantic location, whose mapping keys are the values YAML made of them) with every key that YAML
+    read as a number or boolean (``460:00`` → 27600, ``0460`` → 304, ``NO`` → False) replaced by its text as
+    written, as the loader's locations hold it; so the error gets the key's own line and shows the key as written."""
+    out: KeyPath = ()
+    for part in full:
+        if out + (part,) in locs or isinstance(part, str):
+            out += (part,)
+            continue
+        written = next((k[-1] for k in locs if len(k) == len(out) + 1 and k[:-1] == out and isinstance(k[-1], str)
+                        and _same_scalar(_yaml_scalar(k[-1]), part)), None)
+        out += (written if written is not None else part,)
+    return out
+
+
+_YAML_INT_TOKEN = re.compile(r"(?<![^\s,\[{])[-+]?(?:0[bx][0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-5]?[0-9])*)"
+                             r"(?=$|[\s,\]}#]|:\s|:$)")
+
+
+def _odd_number_text(written: str) -> str | None:
+    """The kind of number YAML 1.1 made of ``written`` when it does not look like a number to a reader:
+    ``base-60`` for ``460:00``, ``octal`` for ``0460``, ``hexadecimal``/``binary``; None for plain decimals."""
+    text = written.lstrip("+-")
+    if ":" in text:
+        return "base-60 (sexagesimal)"
+    if text[:2] in ("0x", "0X"):
+        return "hexadecimal"
+    if text[:2] in ("0b", "0B"):
+        return "binary"
+    if len(text) > 1 and text[0] == "0" and text[1:].replace("_", "").isdigit():
+        return "octal"
+    return None
+
+
+def _number_written(value: Any, line_text: str | None) -> str | None:
+    """How a number YAML made (``value``) was written on ``line_text`` when YAML 1.1 read it in an odd base."""
+    if line_text is None or not isinstance(value, int) or isinstance(value, bool):
+        return None
+    for m in _YAML_INT_TOKEN.finditer(line_text.split(" #", 1)[0]):
+        if _odd_number_text(m.group()) and _same_number(_yaml_scalar(m.group()), value):
+            return m.group()
+    return None
+
+
+def _odd_number_error(written: str, value: Any, message: str, kind: str) -> tuple[str, str]:
+    """Message and hint for a value YAML read as a number in an odd base: say so and how to write it."""
+    what = f"YAML 1.1 reads {written} as the {_odd_number_text(written)} number {value}"
+    if "operator" in message:
+        dashed = written.replace(":", "-")
+        if ":" in written and re.fullmatch(r"[0-9]{3}-[0-9]{2,3}", dashed):
+            return f"{what}, not an operator code", f"quote it and use a dash: '{dashed}'"
+        return f"{what}, not an operator code", "write the MCC-MNC with a dash, e.g. '460-00'"
+    if kind == "string_type":
+        return f"{what}, not text", f"put it in quotes: \"{written}\""
+    return f"{what} ({message})", f"put it in quotes: \"{written}\""
+
+
 def _convert(exc: ValidationError, *, path: str, locs: Locations, model: type[BaseModel],
-             prefix: KeyPath = (), skip: set[KeyPath] | None = None) -> list[ProfileError]:
+             prefix: KeyPath = (), skip: set[KeyPath] | None = None, source: Path | None = None) -> list[ProfileError]:
     """pydantic errors → ProfileErrors (via :func:`harness.yamlsource.validation_errors`), with better hints.
 
     Adds: this package's own messages and hints (``profile_value`` errors), did-you-mean for enum values,
-    quoting advice for YAML values read as numbers or booleans; drops errors under ``skip`` paths.
+    quoting advice for YAML values read as numbers or booleans (a key or value YAML 1.1 read in an odd base,
+    ``460:00`` → 27600, is named as written: its text from the locations' keys or from ``source``'s line);
+    drops errors under ``skip`` paths.
     """
     out: list[ProfileError] = []
     base = validation_errors(exc, path=path, locations=locs, model=model, prefix=prefix)
+    lines: list[str] | None = None
     for err, perr in zip(exc.errors(), base, strict=True):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
-        full = prefix + loc
+        is_key = "[key]" in err["loc"]
+        if is_key and loc and isinstance(err.get("input"), (bool, int, float)):
+            loc = loc[:-1] + (err["input"],)  # pydantic shows a key False as 0: use the key YAML made
+        full = _source_loc(locs, prefix + loc)
         if skip and _under(full, skip):
             continue
         message, hint = perr.message, perr.hint
@@ -151,8 +308,20 @@ def _convert(exc: ValidationError, *, path: str, locs: Locations, model: type[Ba
                 hint = "write a text value"
         elif kind in _TYPE_HINTS and hint is None:
             hint = _TYPE_HINTS[kind]
-        out.append(ProfileError(message, path=path, line=locs.line_for(full), key=format_key(full) or None,
-                                hint=hint))
+        line = locs.line_for(full)
+        written: str | None = None
+        if is_key and full and isinstance(full[-1], str) and _odd_number_text(full[-1]):
+            written = full[-1]
+        elif source is not None and line is not None and isinstance(value, int) and not isinstance(value, bool):
+            if lines is None:
+                try:
+                    lines = source.read_text(encoding="utf-8", errors="replace").splitlines()
+                except OSError:
+                    lines = []
+            written = _number_written(value, lines[line - 1] if 0 < line <= len(lines) else None)
+        if written is not None:
+            message, hint = _odd_number_error(written, value, message, kind)
+        out.append(ProfileError(message, path=path, line=line, key=format_key(full) or None, hint=hint))
     return out
 
 
@@ -230,10 +399,28 @@ class _Loader:
     def __init__(self) -> None:
         self.errors: list[ProfileError] = []
         self.app_sets: dict[Path, _LoadedAppSet | None] = {}
+        self.sources: list[tuple[Locations, Path]] = []
+
+    def source(self, locs: Locations) -> Path | None:
+        """The file whose locations ``locs`` are (to quote a value as it was written)."""
+        return next((path for known, path in self.sources if known is locs), None)
 
     def read(self, path: Path) -> tuple[Any, Locations] | None:
         try:
-            return load_yaml(path)
+            size = path.stat().st_size
+        except OSError:
+            size = 0  # load_yaml says why the file cannot be read
+        if size > MAX_FILE_BYTES:
+            self.errors.append(ProfileError(
+                f"the file is {size} bytes: a profile or app set may be at most {MAX_FILE_BYTES // 1024 // 1024} MiB "
+                f"({MAX_FILE_BYTES} bytes); it was not read", path=display_path(path),
+                hint="a profile is a few KB: remove generated or pasted content such as a generated app list or a huge "
+                     "comment; share apps between profiles with `include:`"))
+            return None
+        try:
+            loaded = load_yaml(path)
+            self.sources.append((loaded[1], path))
+            return loaded
         except ProfileError as exc:
             if exc.path is not None:
                 exc.path = display_path(exc.path)
@@ -261,11 +448,13 @@ class _Loader:
                                       "include only files under apps/ that start with `app_set:`"))
             return None
         shell_errors, bad = _shell_scan(data, locs, disp)
-        self.errors += shell_errors
+        null_errors, null_bad = _null_scan(data, locs, disp)
+        self.errors += shell_errors + null_errors
+        bad |= null_bad
         try:
             model = AppSetFile.model_validate(data)
         except ValidationError as exc:
-            self.errors += _convert(exc, path=disp, locs=locs, model=AppSetFile, skip=bad)
+            self.errors += _convert(exc, path=disp, locs=locs, model=AppSetFile, skip=bad, source=self.source(locs))
             return None
         if model.app_set != path.stem:
             self.errors.append(_error(disp, locs, ("app_set",), f"app_set {model.app_set!r} differs from the file name",
@@ -296,9 +485,13 @@ class _Loader:
                                       "write it relative to the profile's folder, e.g. apps/microsoft-office.yaml"))
             return None
         target = profile_path.parent / rel
+        if is_link_loop(target):
+            self.errors.append(_error(disp, locs, loc, f"include {inc!r} is a symbolic link loop",
+                                      f"{display_path(target)} points to {os.readlink(target)}, which leads back "
+                                      "to itself: point the link at the app set file, or include the real file"))
+            return None
         if not target.is_file():
-            known = sorted(str(p.relative_to(profile_path.parent)) for p in profile_path.parent.glob("**/*.y*ml")
-                           if p.suffix in YAML_SUFFIXES and p.resolve() != profile_path.resolve())
+            known = self._yaml_files_beside(profile_path)
             close = difflib.get_close_matches(inc, known, n=1, cutoff=0.6)
             hint = f"did you mean `{close[0]}`?" if close else (
                 "existing files: " + ", ".join(known) if known else "create the app set file")
@@ -307,16 +500,42 @@ class _Loader:
             return None
         return self.app_set(target)
 
+    def _yaml_files_beside(self, profile_path: Path) -> list[str]:
+        """The YAML files under the profile's folder (relative paths, for "did you mean"); a symbolic link loop
+        among them is reported as an error naming it, never a crash."""
+        folder = profile_path.parent
+        own = profile_path.resolve()
+        known = []
+        try:
+            candidates = sorted(folder.glob("**/*.y*ml"))
+        except OSError:
+            return []
+        for p in candidates:
+            if p.suffix not in YAML_SUFFIXES:
+                continue
+            if is_link_loop(p):
+                self.errors.append(_link_loop_error(p))
+                continue
+            try:
+                if p.resolve() == own:
+                    continue
+            except (OSError, RuntimeError):
+                continue
+            known.append(str(p.relative_to(folder)))
+        return known
+
     def profile(self, path: Path, data: dict[str, Any], locs: Locations) -> DeviceProfile | None:
         disp = display_path(path)
         n_before = len(self.errors)
         shell_errors, bad = _shell_scan(data, locs, disp)
-        self.errors += shell_errors
+        null_errors, null_bad = _null_scan(data, locs, disp)
+        self.errors += shell_errors + null_errors
+        bad |= null_bad
         doc: ProfileFile | None = None
         try:
             doc = ProfileFile.model_validate(data)
         except ValidationError as exc:
-            self.errors += _convert(exc, path=disp, locs=locs, model=ProfileFile, skip=bad)
+            self.errors += _convert(exc, path=disp, locs=locs, model=ProfileFile, skip=bad, source=self.source(locs))
         if doc is not None and doc.profile != path.stem:
             self.errors.append(_error(disp, locs, ("profile",),
                                       f"profile id {doc.profile!r} differs from the file name",
@@ -361,7 +580,8 @@ class _Loader:
             try:
                 AppSpec.model_validate({"package": "placeholder.app", "name": "placeholder", **fields})
             except ValidationError as exc:
-                self.errors += _convert(exc, path=disp, locs=locs, model=AppSpec, prefix=("overrides", pkg), skip=bad)
+                self.errors += _convert(exc, path=disp, locs=locs, model=AppSpec, prefix=("overrides", pkg), skip=bad,
+                                        source=self.source(locs))
 
     def _resolve(self, doc: ProfileFile, includes: list[_LoadedAppSet], disp: str, locs: Locations,
                  bad: set[KeyPath]) -> list[AppSpec] | None:
@@ -408,7 +628,8 @@ class _Loader:
             try:
                 merged = AppSpec.model_validate({**base.model_dump(exclude_unset=True), **fields})
             except ValidationError as exc:
-                self.errors += _convert(exc, path=disp, locs=locs, model=AppSpec, prefix=loc, skip=bad)
+                self.errors += _convert(exc, path=disp, locs=locs, model=AppSpec, prefix=loc, skip=bad,
+                                        source=self.source(locs))
                 continue
             merged._source = base.source
             merged._override_source = f"{disp}:{locs.line_for(loc)}"
@@ -499,6 +720,8 @@ def _may_match_same_device(a: MatchSpec, b: MatchSpec) -> bool:
 def _not_a_file(path: Path) -> ProfileError:
     """The error for a ``*.yaml`` name that is not a regular file: a dangling link, a directory, a device node."""
     disp = display_path(path) if not path.is_symlink() else str(path)
+    if is_link_loop(path):
+        return _link_loop_error(path)
     if path.is_symlink() and not path.exists():
         return ProfileError(f"dangling symbolic link (its target {os.readlink(path)} does not exist)", path=disp,
                             hint="point the link at an existing profile, or remove it")

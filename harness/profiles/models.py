@@ -26,8 +26,20 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 import re2
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
+
+from harness.operator import ascii_digits_hint
 
 CUSTOM_ERROR = "profile_value"
 """pydantic error type used for this module's own validation failures (context: message, hint)."""
@@ -124,15 +136,32 @@ def _check_region(value: str) -> str:
                "use two upper-case letters as in ro.miui.region, e.g. CN, IN, ID, BR")
 
 
-_OPERATOR_RE = re.compile(r"\d{3}-\d{2,3}")
+_OPERATOR_RE = re.compile(r"[0-9]{3}-[0-9]{2,3}")  # ASCII digits only: \\d would take ４０５-８５７ too
+
+
+def _digits(text: str) -> str:
+    return f"{len(text)} digit" + ("s" if len(text) != 1 else "")
 
 
 def _check_operator(value: str) -> str:
-    """Validate an operator code written MCC-MNC: 3-digit mobile country code, dash, 2- or 3-digit network code."""
+    """Validate an operator code written MCC-MNC: 3-digit mobile country code, dash, 2- or 3-digit network code
+    (ASCII digits, as ``gsm.sim.operator.numeric`` gives them)."""
     if _OPERATOR_RE.fullmatch(value):
         return value
-    digits = re.sub(r"\D", "", value)
-    if re.fullmatch(r"\d{5,6}", digits):
+    hint = ascii_digits_hint(value)
+    if hint:
+        raise fail(f"operator {value!r} is written with non-ASCII digits (a device reports ASCII digits)", hint)
+    mcc, dash, mnc = value.partition("-")
+    if dash and mcc.isdigit() and mnc.isdigit() and mcc.isascii() and mnc.isascii():
+        bare = mcc.lstrip("0").rjust(3, "0") if len(mcc) > 3 else mcc
+        guess = f"{bare}-{mnc}"
+        syntax = "write MCC-MNC as gsm.sim.operator.numeric gives it: 3 digits, a dash, 2 or 3 digits, e.g. 460-00"
+        if len(mcc) != 3:
+            raise fail(f"operator {value!r}: the MCC {mcc} has {_digits(mcc)} (a mobile country code has 3)",
+                       f"did you mean `{guess}`?" if _OPERATOR_RE.fullmatch(guess) else syntax)
+        raise fail(f"operator {value!r}: the MNC {mnc} has {_digits(mnc)} (a mobile network code has 2 or 3)", syntax)
+    digits = re.sub(r"[^0-9]", "", value)
+    if re.fullmatch(r"[0-9]{5,6}", digits):
         raise fail(f"operator {value!r} must be written MCC-MNC with a dash", f"write `{digits[:3]}-{digits[3:]}`")
     raise fail(f"{value!r} is not an operator code",
                "name operators by MCC-MNC as gsm.sim.operator.numeric gives them, with a dash: e.g. 405-857, 460-11")
@@ -204,7 +233,15 @@ def _unique(values: list[Any]) -> list[Any]:
     return values
 
 
+def _not_blank(value: str) -> str:
+    if value.strip():
+        return value
+    raise fail(f"{value!r} is blank", "write the text as the launcher or the report shows it, or remove the key")
+
+
 NonEmptyStr = Annotated[str, Field(min_length=1)]
+NonBlankStr = Annotated[str, Field(min_length=1), AfterValidator(_not_blank)]
+"""A text that must show something (labels compared with what the launcher shows): white space alone is refused."""
 PackageName = Annotated[str, AfterValidator(_check_package)]
 """An Android package name, validated (see :func:`_check_package`)."""
 ClassName = Annotated[str, AfterValidator(_check_class)]
@@ -296,8 +333,8 @@ class FirstScreen(BaseModel):
 
     model_config = _FORBID
 
-    text: NonEmptyStr | None = None
-    resource_id: NonEmptyStr | None = None
+    text: NonBlankStr | None = None
+    resource_id: NonBlankStr | None = None
 
     @model_validator(mode="after")
     def _something(self) -> FirstScreen:
@@ -315,7 +352,14 @@ class LaunchSpec(BaseModel):
     first_screen: FirstScreen | None = None
 
 
+MAX_PAGE = 50
+"""Highest home-screen page a placement may name (launchers have a handful; the check swipes page by page)."""
+
+
 def _check_page(value: int) -> int:
+    if value > MAX_PAGE:
+        raise fail(f"page {value} is beyond any launcher (at most {MAX_PAGE} pages)",
+                   "count pages from the default home screen (page 1, the page HOME shows) to the right, e.g. page: 2")
     if value >= 1:
         return value
     raise fail(f"page {value} does not exist: pages are counted from 1",
@@ -334,9 +378,9 @@ class Placement(BaseModel):
     model_config = _FORBID
 
     home_screen: StrictBool | None = None
-    folder: NonEmptyStr | None = None
+    folder: NonBlankStr | None = None
     page: Annotated[int, Field(strict=True), AfterValidator(_check_page)] | None = None
-    label: NonEmptyStr | None = None
+    label: NonBlankStr | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Placement:
@@ -384,7 +428,7 @@ class AppSpec(BaseModel):
     model_config = _FORBID
 
     package: PackageName
-    name: NonEmptyStr
+    name: NonBlankStr
     version: VersionSpec | None = None
     version_by_region: dict[Region, VersionSpec] = Field(default_factory=dict)
     required_in: Annotated[list[Region], Field(min_length=1), AfterValidator(_unique)] | None = None
@@ -405,6 +449,19 @@ class AppSpec(BaseModel):
 
     _source: str = PrivateAttr(default="")
     _override_source: str | None = PrivateAttr(default=None)
+
+    @field_validator("launch", "placement")
+    @classmethod
+    def _not_when_disabled(cls, value: Any, info: ValidationInfo) -> Any:
+        """``enabled: false`` with ``launch`` or ``placement``: a disabled app has no launcher icon and cannot be
+        launched, so those checks would be skipped on every device and the agreed launch/placement never checked."""
+        if value is not None and info.data.get("enabled") is False:
+            what = "be launched" if info.field_name == "launch" else "have a launcher icon"
+            raise fail(f"`enabled: false` contradicts `{info.field_name}`: a disabled app cannot {what}, so the "
+                       f"agreed {info.field_name} would never be checked",
+                       f"remove `{info.field_name}` - in a profile override write `{info.field_name}: null` - "
+                       "or agree `enabled: true`")
+        return value
 
     @property
     def source(self) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.operator import normalize_code, resolve_operator
+from harness.operator import ascii_digits_hint, normalize_code, resolve_operator
 from harness.parsers import parse_getprop
 
 CORPUS = Path("/work/shared/corpus/samples")
@@ -59,3 +59,23 @@ def test_stated_operator_wins():
 def test_normalize_code():
     assert [normalize_code(v) for v in ("405857", "405-857", " 46011 ", "4601", "abc", "", None)] == [
         "405-857", "405-857", "460-11", None, None, None, None]
+
+
+@pytest.mark.parametrize("value", ["４０５８５７", "４０５-８５７", "٤٠٥-٨٥٧", "۴۰۵۸۵۷", "405-８５７", "46011\n7"])
+def test_normalize_code_takes_ascii_digits_only(value):
+    assert normalize_code(value) is None
+    assert resolve_operator({"gsm.sim.operator.numeric": value}).operator is None
+
+
+def test_ascii_digits_hint():
+    assert ascii_digits_hint("４０５-８５７") == "write it with ASCII digits: 405-857"
+    assert ascii_digits_hint("٤٠٥٨٥٧") == "write it with ASCII digits: 405-857"
+    assert ascii_digits_hint("405857") is None and ascii_digits_hint("Jio") is None
+    assert ascii_digits_hint("４０") is None  # not an MCC-MNC in ASCII either
+
+
+def test_operator_option_with_non_ascii_digits_is_a_usage_error():
+    from harness.plugin.session import option_problems
+
+    [problem] = option_problems(operator="４０５８５７")
+    assert "--operator '４０５８５７'" in problem and "write it with ASCII digits: 405-857" in problem

@@ -277,6 +277,12 @@ def test_invalid_app_fields(tmp_path, fields, key, message, hint):
     ({"operators": ["Jio"]}, "operators", "map each MCC-MNC code to a display name", "405-857: Jio"),
     ({"operators": {"405857": "Jio"}}, "operators.405857", "must be written MCC-MNC with a dash", "write `405-857`"),
     ({"operators": {"Jio": "Jio"}}, "operators.Jio", "not an operator code", "405-857"),
+    ({"operators": {"４０５-８５７": "Jio"}}, "operators.４０５-８５７", "non-ASCII digits",
+     "write it with ASCII digits: 405-857"),
+    ({"operators": {"٤٠٥-٨٥٧": "Jio"}}, "operators.٤٠٥-٨٥٧", "non-ASCII digits",
+     "write it with ASCII digits: 405-857"),
+    ({"operators": {"405-857": "Jio"}, "overrides": {"com.example.a": {"required_on": ["４０５８５７"]}}},
+     "overrides[com.example.a].required_on[0]", "non-ASCII digits", "write it with ASCII digits: 405-857"),
     ({"include": ["apps/set.yaml", "apps/set.yaml"]}, "include[1]", "'apps/set.yaml' is included twice",
      "remove the duplicate"),
     ({"overrides": {"org.other.thing": {"severity": "minor"}}}, "overrides[org.other.thing]",
@@ -367,3 +373,166 @@ def test_errors_of_many_profiles_and_files_come_together(tmp_path):
         ("vendor-c.yaml", None),
     ]
     assert "\n" in str(ProfileErrors(errs))
+
+
+# ---------------------------------------------------------------- numbers YAML 1.1 reads in an odd base
+
+ODD_BASE_PROFILE = """\
+profile: vendor-odd
+name: Odd
+match: {{model: [M 1]}}
+regions: [CN]
+operators:
+  405-857: Jio
+  {key}: China Mobile
+apps:
+  - package: com.example.a
+    name: A
+    required_on: [{item}]
+    version: {{exact: {version}}}
+"""
+
+
+def odd_profile(tmp_path: Path, key: str = "460-00", item: str = "405-857", version: str = '"1.0"') -> Path:
+    return write(tmp_path / "vendor-odd.yaml", ODD_BASE_PROFILE.format(key=key, item=item, version=version))
+
+
+def test_odd_base_profile_is_valid_as_written(tmp_path):
+    assert load_profiles([odd_profile(tmp_path)]).ids == ["vendor-odd"]
+
+
+def test_sexagesimal_operator_key_is_named_as_written_with_the_dash_remedy(tmp_path):
+    err = only_error(odd_profile(tmp_path, key="460:00"))
+    assert (err.line, err.key) == (7, "operators.460:00")
+    assert "460:00" in err.message and "27600" in err.message and "base-60" in err.message
+    assert err.hint == "quote it and use a dash: '460-00'"
+    assert "276-00" not in str(err)
+
+
+def test_sexagesimal_operator_value_is_named_as_written_with_the_dash_remedy(tmp_path):
+    err = only_error(odd_profile(tmp_path, item="460:00"))
+    assert (err.line, err.key) == (11, "apps[0].required_on[0]")
+    assert "460:00" in err.message and err.hint == "quote it and use a dash: '460-00'"
+
+
+def test_sexagesimal_version_is_quoted_as_written(tmp_path):
+    err = only_error(odd_profile(tmp_path, version="1:30"))
+    assert (err.line, err.key) == (12, "apps[0].version.exact")
+    assert "1:30" in err.message and err.hint == 'put it in quotes: "1:30"'
+
+
+def test_octal_operator_key_is_named_as_written(tmp_path):
+    err = only_error(odd_profile(tmp_path, key="0460"))
+    assert (err.line, err.key) == (7, "operators.0460") and "octal" in err.message and "0460" in err.message
+
+
+@pytest.mark.parametrize(("key", "message", "hint"), [
+    ("0460-00", "the MCC 0460 has 4 digits", "did you mean `460-00`?"),
+    ("46-00", "the MCC 46 has 2 digits", "3 digits, a dash, 2 or 3 digits"),
+    ("460-0", "the MNC 0 has 1 digit ", "3 digits, a dash, 2 or 3 digits"),
+    ("460-0001", "the MNC 0001 has 4 digits", "3 digits, a dash, 2 or 3 digits"),
+])
+def test_operator_with_a_dash_and_wrong_digit_counts(tmp_path, key, message, hint):
+    err = only_error(odd_profile(tmp_path, key=key))
+    assert err.line == 7 and message in err.message and hint in err.hint
+    assert "046-000" not in str(err)
+
+
+# ---------------------------------------------------------------- a key written without a value
+
+@pytest.mark.parametrize(("fields", "key", "hint"), [
+    ({"signers": None}, "apps[0].signers", "remove `signers`"),
+    ({"version": None}, "apps[0].version", "remove `version`"),
+    ({"placement": None}, "apps[0].placement", "remove `placement`"),
+    ({"launch": None}, "apps[0].launch", "remove the key"),
+    ({"required_on": None}, "apps[0].required_on", "remove the key"),
+    ({"version": {"exact": None, "code_min": 3}}, "apps[0].version.exact", "remove the key"),
+    ({"placement": {"folder": "Microsoft", "label": None}}, "apps[0].placement.label", "remove the key"),
+    ({"version_by_region": {"CN": None}}, "apps[0].version_by_region.CN", "remove the key"),
+])
+def test_key_without_a_value_is_an_error_not_switched_off(tmp_path, fields, key, hint):
+    err = only_error(app_with(tmp_path, **fields))
+    assert err.key == key and err.line is not None
+    assert "has no value" in err.message and hint in err.hint
+
+
+def test_empty_list_item_and_empty_operators_are_errors(tmp_path):
+    path = write(tmp_path / "vendor-x.yaml", "profile: vendor-x\nname: X\nmatch: {model: [X]}\nregions:\n  - CN\n  -\n"
+                                              "operators:\napps:\n  - {package: com.example.a, name: A}\n")
+    errs = errors_of(path)
+    assert [(e.line, e.key) for e in errs] == [(6, "regions[1]"), (7, "operators")]
+    assert errs[0].message == "empty list item" and "remove `operators`" in errs[1].hint
+
+
+def test_null_in_an_override_still_removes_the_key(tmp_path):
+    write(tmp_path / "apps" / "set.yaml", "app_set: set\napps:\n  - {package: com.example.a, name: A, "
+                                          "signers: ['" + "a" * 64 + "'], placement: {home_screen: true}}\n")
+    path = write(tmp_path / "vendor-x.yaml", "profile: vendor-x\nname: X\nmatch: {model: [X]}\nregions: [CN]\n"
+                                             "include: [apps/set.yaml]\noverrides:\n"
+                                             "  com.example.a: {signers: null, placement: ~}\n")
+    [req] = load_profiles([path]).get("vendor-x").requirements("CN")
+    assert req.signers is None and req.placement is None
+
+
+def test_override_without_any_key_is_an_error(tmp_path):
+    write(tmp_path / "apps" / "set.yaml", APP_SET)
+    err = only_error(profile_with(tmp_path, include=["apps/set.yaml"], overrides={"com.example.shared": None}))
+    assert err.key == "overrides[com.example.shared]" and "has no value" in err.message
+    assert "remove the override" in err.hint
+
+
+# ---------------------------------------------------------------- rules that would never be checked
+
+@pytest.mark.parametrize(("fields", "key"), [
+    ({"enabled": False, "launch": {"cold_start_ms": 4000}}, "apps[0].launch"),
+    ({"enabled": False, "placement": {"home_screen": True}}, "apps[0].placement"),
+])
+def test_disabled_app_with_launch_or_placement_is_a_contradiction(tmp_path, fields, key):
+    err = only_error(app_with(tmp_path, **fields))
+    assert err.key == key and err.line is not None
+    assert "`enabled: false` contradicts" in err.message and "never be checked" in err.message
+    assert "enabled: true" in err.hint
+
+
+def test_disabling_an_included_app_with_launch_and_placement_is_reported_at_the_override(tmp_path):
+    write(tmp_path / "apps" / "set.yaml", {"app_set": "set", "apps": [{
+        "package": "com.example.shared", "name": "Shared", "launch": {"cold_start_ms": 4000},
+        "placement": {"folder": "Microsoft"}}]})
+    path = profile_with(tmp_path, apps=[], include=["apps/set.yaml"],
+                        overrides={"com.example.shared": {"enabled": False}})
+    errs = errors_of(path)
+    assert sorted(e.key for e in errs) == ["overrides[com.example.shared].launch",
+                                           "overrides[com.example.shared].placement"]
+    assert all(e.path.endswith("vendor-x.yaml") and e.line is not None for e in errs)
+    # removing both in the same override is the documented way out
+    profile_with(tmp_path, apps=[], include=["apps/set.yaml"],
+                 overrides={"com.example.shared": {"enabled": False, "launch": None, "placement": None}})
+    [req] = load_profiles([tmp_path / "vendor-x.yaml"]).get("vendor-x").requirements("CN")
+    assert not req.enabled and req.launch is None and req.placement is None
+
+
+@pytest.mark.parametrize(("fields", "key", "message"), [
+    ({"placement": {"folder": "  "}}, "apps[0].placement.folder", "is blank"),
+    ({"placement": {"home_screen": True, "label": " \u00a0 "}}, "apps[0].placement.label", "is blank"),
+    ({"name": " "}, "apps[0].name", "is blank"),
+    ({"launch": {"first_screen": {"text": "  "}}}, "apps[0].launch.first_screen.text", "is blank"),
+    ({"placement": {"home_screen": True, "page": 99999999999999999999}}, "apps[0].placement.page",
+     "beyond any launcher (at most 50 pages)"),
+    ({"placement": {"home_screen": True, "page": 51}}, "apps[0].placement.page", "at most 50"),
+])
+def test_blank_labels_and_absurd_pages_are_refused(tmp_path, fields, key, message):
+    err = only_error(app_with(tmp_path, **fields))
+    assert err.key == key and message in err.message and err.hint
+
+
+def test_page_50_is_accepted(tmp_path):
+    path = app_with(tmp_path, placement={"home_screen": True, "page": 50})
+    assert load_profiles([path]).get("vendor-x").apps[0].placement.target_page == 50
+
+
+def test_a_key_yaml_read_as_a_boolean_is_named_as_written_at_its_line(tmp_path):
+    path = write(tmp_path / "vendor-x.yaml", "profile: vendor-x\nname: X\nmatch: {model: [X]}\nregions: [CN]\napps:\n"
+                                              "  - package: com.a.b\n    name: A\n    version_by_region:\n"
+                                              "      NO: {exact: '1'}\n")
+    err = only_error(path)
+    assert (err.line, err.key) == (9, "apps[0].version_by_region.NO") and "booleans" in err.hint

@@ -172,3 +172,81 @@ def test_two_separate_overlap_groups(tmp_path: Path):
     overlaps = [e for e in errors_of(d) if "overlap" in e.message]
     assert len(overlaps) == 2
     assert {("twin.yaml" in e.message, "other-b.yaml" in e.message) for e in overlaps} == {(True, False), (False, True)}
+
+
+# ---------------------------------------------------------------- symbolic link loops under the profiles folder
+
+def test_link_loop_beside_a_mistyped_include_is_named_not_a_crash(tmp_path: Path):
+    d = profile_dir(tmp_path)
+    (d / "apps" / "loop.yaml").symlink_to("loop.yaml")
+    (d / "good-mini.yaml").write_text(GOOD.read_text().replace("apps/mini.yaml", "apps/mni.yaml"))
+    errs = errors_of(d)
+    loop = [e for e in errs if "symbolic link loop" in e.message]
+    assert len(loop) == 1 and loop[0].path is not None and loop[0].path.endswith("apps/loop.yaml")
+    assert loop[0].hint
+    typo = [e for e in errs if "not found" in e.message]
+    assert len(typo) == 1 and typo[0].line == 5 and typo[0].hint == "did you mean `apps/mini.yaml`?"
+
+
+def test_include_of_a_link_loop_is_an_error_at_the_include(tmp_path: Path):
+    d = profile_dir(tmp_path)
+    (d / "apps" / "loop.yaml").symlink_to("loop.yaml")
+    (d / "good-mini.yaml").write_text(GOOD.read_text().replace("apps/mini.yaml", "apps/loop.yaml"))
+    [err] = errors_of(d)
+    assert (err.line, err.key) == (5, "include[0]") and "symbolic link loop" in err.message
+    assert err.path is not None and err.path.endswith("good-mini.yaml") and err.hint and "loop.yaml" in err.hint
+
+
+def test_link_loop_in_the_profiles_folder_is_called_a_loop(tmp_path: Path):
+    d = profile_dir(tmp_path)
+    (d / "a.yaml").symlink_to("b.yaml")
+    (d / "b.yaml").symlink_to("a.yaml")
+    errs = errors_of(d)
+    assert len(errs) == 2 and all("symbolic link loop" in e.message and "dangling" not in e.message for e in errs)
+
+
+def test_job_reports_a_link_loop_as_a_usage_error(tmp_path: Path):
+    d = profile_dir(tmp_path)
+    (d / "apps" / "loop.yaml").symlink_to("loop.yaml")
+    (d / "good-mini.yaml").write_text(GOOD.read_text().replace("apps/mini.yaml", "apps/mni.yaml"))
+    from tools import job
+
+    args = job.build_parser().parse_args(["--profiles", str(d)])
+    problems = job.validate(args)[0]
+    assert len(problems) == 1 and "apps/loop.yaml: symbolic link loop" in problems[0]
+
+
+# ---------------------------------------------------------------- file size limit, before any YAML parsing
+
+def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path: Path):
+    from harness.profiles.loader import MAX_FILE_BYTES
+
+    d = profile_dir(tmp_path)
+    big = d / "good-mini.yaml"
+    big.write_text(GOOD.read_text() + "# " + "x" * MAX_FILE_BYTES + "\n")  # one huge comment line: valid YAML
+    start = time.perf_counter()
+    [err] = errors_of(d)
+    assert time.perf_counter() - start < 2
+    assert err.path is not None and err.path.endswith("good-mini.yaml") and err.line is None
+    assert str(big.stat().st_size) in err.message and "1 MiB" in err.message and err.hint
+
+
+def test_an_included_app_set_over_the_size_limit_is_named(tmp_path: Path):
+    from harness.profiles.loader import MAX_FILE_BYTES
+
+    d = profile_dir(tmp_path)
+    entry = "  - {package: com.example.gen%d, name: Gen}\n"
+    count = MAX_FILE_BYTES // len(entry % 0) + 1
+    (d / "apps" / "mini.yaml").write_text(MINI_SET.read_text() + "".join(entry % i for i in range(count)))
+    errs = errors_of(d)
+    assert any(e.path is not None and e.path.endswith("apps/mini.yaml") and "MiB" in e.message for e in errs)
+
+
+def test_a_file_just_under_the_size_limit_is_read(tmp_path: Path):
+    from harness.profiles.loader import MAX_FILE_BYTES
+
+    d = profile_dir(tmp_path)
+    text = GOOD.read_text()
+    (d / "good-mini.yaml").write_text(text + "# " + "x" * (MAX_FILE_BYTES - len(text) - 3) + "\n")
+    assert (d / "good-mini.yaml").stat().st_size == MAX_FILE_BYTES
+    assert load_profiles(d).ids == ["good-mini"]
