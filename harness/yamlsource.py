@@ -94,7 +94,8 @@ def _children(node: yaml.Node) -> list[tuple[str | int, yaml.Node, int]]:
 
 
 def _literal_size(node: yaml.Node) -> int:
-    """Number of distinct nodes under ``node`` as written (each anchored node once), up to the limit + 1."""
+    """Number of distinct nodes under ``node`` as written (each anchored node once; mapping keys count, as in
+    :func:`_expanded_size`), up to the limit + 1."""
     seen: set[int] = set()
     stack = [node]
     while stack and len(seen) <= MAX_EXPANDED_NODES:
@@ -102,7 +103,10 @@ def _literal_size(node: yaml.Node) -> int:
         if id(n) in seen:
             continue
         seen.add(id(n))
-        stack.extend(child for _k, child, _l in _children(n))
+        if isinstance(n, yaml.MappingNode):
+            stack.extend(part for pair in n.value for part in pair)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
     return len(seen)
 
 

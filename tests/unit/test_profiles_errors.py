@@ -536,3 +536,11 @@ def test_a_key_yaml_read_as_a_boolean_is_named_as_written_at_its_line(tmp_path):
                                               "      NO: {exact: '1'}\n")
     err = only_error(path)
     assert (err.line, err.key) == (9, "apps[0].version_by_region.NO") and "booleans" in err.hint
+
+
+def test_a_long_plain_list_is_named_as_written_not_as_aliases(tmp_path):
+    apps = "".join(f"  - {{package: c.a{i}, name: A, severity: minor}}\n" for i in range(16000))  # < 1 MiB
+    path = tmp_path / "x.yaml"
+    path.write_text("profile: x\nname: X\nmatch: {model: [X]}\nregions: [CN]\napps:\n" + apps)
+    (err,) = errors_of(path)
+    assert "`apps` holds 16000 values" in str(err) and "aliases" not in str(err) and err.line == 5
