@@ -516,15 +516,16 @@ def matrix_to_html(matrix: Matrix) -> str:
     )
 
 
-_GRID_WORD = {"failed": "FAIL", "broken": "ERROR", "missing": "NOTRUN", "warning": "WARN", "passed": "ok",
-              "skipped": "skip", "not_run": "-"}
+_GRID_HEAD = "model · region (serial)"
 
 
 def grid_lines(matrix: Matrix, width: int = 120) -> list[str]:
     """The matrix as a compact text grid for the end of a console run: one line per device, one short column
-    per app (``ok``, ``FAIL``, ``ERROR``, ``NOTRUN``, ``WARN``, ``skip``, ``-``), the device checks first.
+    per app with the matrix's own words (:data:`STATUS_LABEL`: ``PASS``, ``FAIL``, ``ERROR``, ``NOT RUN``,
+    ``WARN``, ``SKIP``, ``—``, as in the README), the device checks first.
 
-    Device text is neutralized; app names are cut to the column width.
+    Device text is neutralized; app names are cut to the column width. The label column is as wide as its header
+    or its longest label (within ``width``), so the header stays aligned with the rows.
     """
     if not matrix.devices:
         return ["(no device)"]
@@ -533,17 +534,18 @@ def grid_lines(matrix: Matrix, width: int = 120) -> list[str]:
     def label(c: str) -> str:
         return "device" if c == DEVICE_COLUMN else c
 
-    col_w = max(6, min(11, max(len(label(c)) for c in cols)))
-    label_w = max(12, min(width - len(cols) * (col_w + 1) - 1,
-                          max(len(neutralize(d.label)) for d in matrix.devices)))
+    words = max(len(w) for w in STATUS_LABEL.values())
+    col_w = max(words, min(11, max(len(label(c)) for c in cols)))
+    natural = max(len(_GRID_HEAD), max(len(neutralize(d.label)) for d in matrix.devices))
+    label_w = max(12, min(width - len(cols) * (col_w + 1) - 1, natural))
 
     def cut(text: str, w: int) -> str:
         return text if len(text) <= w else text[: w - 1] + "…"
 
-    head = f"{'model · region (serial)':<{label_w}} " + " ".join(f"{cut(label(c), col_w):<{col_w}}" for c in cols)
+    head = f"{cut(_GRID_HEAD, label_w):<{label_w}} " + " ".join(f"{cut(label(c), col_w):<{col_w}}" for c in cols)
     lines = [head.rstrip(), "-" * len(head.rstrip())]
     for d in matrix.devices:
-        cells = " ".join(f"{_GRID_WORD[d.cells[c].status]:<{col_w}}" for c in cols)
+        cells = " ".join(f"{STATUS_LABEL[d.cells[c].status]:<{col_w}}" for c in cols)
         lines.append(f"{cut(neutralize(d.label), label_w):<{label_w}} {cells}".rstrip())
     return lines
 

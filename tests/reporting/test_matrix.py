@@ -221,3 +221,20 @@ def test_a_cell_whose_only_missing_checks_are_below_the_gate_is_not_run() -> Non
     m = build_matrix([rec("s1", "Word")], expected=[_expected("s1", "Excel", "launch", severity="minor")])
     cell = m.devices[0].cells["Excel"]
     assert cell.status == "not_run" and cell.reason == "not run (below the gate): launch"
+
+
+def test_grid_header_lines_up_with_short_labels_and_uses_the_readme_words() -> None:
+    from harness.reporting.matrix import grid_lines
+
+    records = [rec("s1", "Word", model="A", region="CN"),
+               rec("s2", "Excel", model="B", outcome="failed", reason="[missing app] x")]
+    m = build_matrix(records, expected=[_expected("s1", "Excel", "presence")])
+    head, rule, *rows = grid_lines(m)
+    start = head.index("device")  # the first column starts at the same place in the header and in every row
+    assert all(row[start - 1] == " " and row[start] != " " for row in rows), [head, *rows]
+    assert len(rule) == len(head)
+    import re
+
+    words = re.compile(r"NOT RUN|PASS|FAIL|ERROR|WARN|SKIP|—")
+    assert all(not words.sub("", row[start:]).strip() for row in rows), rows  # the README's words, nothing else
+    assert "NOT RUN" in rows[0] and "FAIL" in rows[1] and "PASS" in rows[0]
