@@ -3,7 +3,7 @@
 Usage::
 
     python -m tools.report [--records FILE ...] [--results DIR ...] [--out reports/] [--all-runs]
-        [--gate-severity critical] [--no-html] [--no-single-file] [--screenshots] [--exit-zero]
+        [--gate-severity SEVERITY] [--no-html] [--no-single-file] [--screenshots] [--exit-zero]
 
 One run: ``--records reports/records.jsonl --results reports/allure-results`` (the defaults). A records file may
 hold several runs (plain pytest appends); the report uses the LATEST run of each file and says so, unless
@@ -14,7 +14,8 @@ records file and Allure results directory (``--records a.jsonl --records b.jsonl
 The result is one matrix, one Allure report (the results directories are merged into
 ``<out>/allure-results-merged/``) and one gate over all records. Shards are checked: every shard 1..N must be
 there, all must have seen the same farm, and a device checked twice keeps its latest run; a missing shard makes
-the gate "partial" (exit 13).
+the gate "partial" (exit 13). Every merged run must have been checked against the same contract (profiles digest,
+``--region``, ``--operator`` in the run headers); runs of different contracts make the gate "partial" too.
 
 Steps: read the runs → compliance matrix (compliance.md/.html/.json) → categories.json and environment.properties →
 Allure HTML report with history (allure-report/, allure-report-single.html, history/) → optional browser
@@ -40,7 +41,7 @@ from harness.errors import Error, UsageError
 from harness.reporting.allure_env import devices_from_records, write_categories, write_environment
 from harness.reporting.gate import EXIT_USAGE, check_severity, evaluate_gate, summary_lines
 from harness.reporting.matrix import build_matrix, grid_lines, write_matrix
-from harness.reporting.records import ExpectedCheck, Record, Run, read_runs
+from harness.reporting.records import SEVERITIES, ExpectedCheck, Record, Run, read_runs
 
 DEFAULT_RECORDS = Path("reports/records.jsonl")
 DEFAULT_RESULTS = Path("reports/allure-results")
@@ -59,7 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--all-runs", action="store_true",
                    help="use every run of each records file, not only its latest")
     p.add_argument("--out", type=Path, default=Path("reports"), help="output directory (default reports/)")
-    p.add_argument("--gate-severity", default="critical", help="lowest severity that gates (default critical)")
+    p.add_argument("--gate-severity", default=None,
+                   help="lowest severity that gates (default: the one the runs were gated at, the lowest when they "
+                        "differ; critical for runs that did not record it)")
     p.add_argument("--no-html", action="store_true", help="skip the Allure HTML report")
     p.add_argument("--no-single-file", action="store_true", help="skip the single-file HTML report")
     p.add_argument("--screenshots", action="store_true", help="screenshot the report pages into <out>/screenshots")
@@ -78,6 +81,8 @@ class Selection:
     expected: list[ExpectedCheck] | None
     coverage_problems: list[str]
     notes: list[str]
+    gate_severities: tuple[str, ...] = ()
+    """The gate severities the runs recorded (their ``--gate-severity``), most inclusive first."""
 
 
 def select_runs(files: Sequence[Path], *, all_runs: bool = False) -> Selection:
@@ -105,6 +110,7 @@ def select_runs(files: Sequence[Path], *, all_runs: bool = False) -> Selection:
         picked += runs
     picked, shard_notes, problems = _check_shards(picked)
     notes += shard_notes
+    problems += _check_contracts(picked)
     if any(r.header is None for r in picked):
         problems.append("records without a run header (an older harness or another tool wrote them): "
                         "which checks were required cannot be shown")
@@ -117,7 +123,50 @@ def select_runs(files: Sequence[Path], *, all_runs: bool = False) -> Selection:
             for e in r.header.expected:
                 unique.setdefault(e.key, e)
         expected = list(unique.values())
-    return Selection(runs=picked, records=records, expected=expected, coverage_problems=problems, notes=notes)
+    severities = {str(r.header.options.get("gate_severity")).lower() for r in picked if r.header is not None}
+    return Selection(runs=picked, records=records, expected=expected, coverage_problems=problems, notes=notes,
+                     gate_severities=tuple(s for s in reversed(SEVERITIES) if s in severities))
+
+
+#: Run options that change what a device is checked against (the contract), besides the profiles themselves.
+CONTRACT_OPTIONS: tuple[tuple[str, str], ...] = (("region", "--region"), ("operator", "--operator"))
+
+
+def _run_name(run: Run) -> str:
+    """``shard 3/3 (run 20261201T045227Z-e4dcac in out-3/records.jsonl)``: how a merge names a run."""
+    h = run.header
+    what = f"shard {h.shard}" if h is not None and h.shard else "run"
+    return f"{what} (run {run.run_id or 'without id'} in {run.source})"
+
+
+def _check_contracts(runs: Sequence[Run]) -> list[str]:
+    """Runs merged into one report must have been checked against one contract: the same profile set (the
+    headers' ``profiles_digest``) and the same market/operator overrides. Each difference is a coverage problem
+    naming the runs: the merge is partial (13), it can never ship on a mix of contracts."""
+    headed = [r for r in runs if r.header is not None]
+    if len(headed) < 2:
+        return []
+    problems: list[str] = []
+
+    def groups(value_of) -> dict[str, list[Run]]:  # noqa: ANN001
+        out: dict[str, list[Run]] = {}
+        for r in headed:
+            out.setdefault(value_of(r), []).append(r)
+        return out
+
+    def describe(by_value: dict[str, list[Run]]) -> str:
+        return "; ".join(f"{', '.join(_run_name(r) for r in rs)}: {value}" for value, rs in by_value.items())
+
+    digests = groups(lambda r: (r.header.profiles_digest or "no digest recorded")[:23])
+    if len(digests) > 1:
+        problems.append("the merged runs were checked against different contracts (device profiles differ: "
+                        f"{describe(digests)}); rerun them with the same --profiles, or report them apart")
+    for key, flag in CONTRACT_OPTIONS:
+        values = groups(lambda r, key=key: str(r.header.options.get(key) or "not given"))
+        if len(values) > 1:
+            problems.append(f"the merged runs were checked with different {flag} ({describe(values)}); rerun them "
+                            f"with the same {flag}, or report them apart")
+    return problems
 
 
 def _check_shards(runs: list[Run]) -> tuple[list[Run], list[str], list[str]]:
@@ -176,8 +225,14 @@ def run(args: argparse.Namespace) -> int:
     records_files = args.records or [DEFAULT_RECORDS]
     results_dirs = args.results or [DEFAULT_RESULTS]
     try:
-        gate_severity = check_severity(args.gate_severity)
+        if args.gate_severity is not None:
+            check_severity(args.gate_severity)
         sel = select_runs(records_files, all_runs=args.all_runs)
+        gate_severity = check_severity(args.gate_severity or next(iter(sel.gate_severities), "critical"))
+        if len(sel.gate_severities) > 1:
+            sel.notes.append(f"the runs were gated at different severities ({', '.join(sel.gate_severities)}); "
+                             f"this report gates at {gate_severity}"
+                             + ("" if args.gate_severity else " (the lowest; --gate-severity chooses)"))
         for note in sel.notes:
             print(f"note: {note}")
         matrix = build_matrix(sel.records, expected=sel.expected, gate_severity=gate_severity)

@@ -11,10 +11,11 @@ from tools.report import select_runs
 from .helpers import rec
 
 
-def _write(path: Path, run_id: str, serial: str, *, shard: str | None = None, listed=("h/s1", "h/s2")) -> None:
+def _write(path: Path, run_id: str, serial: str, *, shard: str | None = None, listed=("h/s1", "h/s2"),
+           digest: str | None = "sha256:0a", options: dict | None = None) -> None:
     with RecordWriter(path) as w:
         w.write_header(RunHeader(run_id=run_id, started=f"2026-12-01T00:00:0{run_id[-1]}Z", shard=shard,
-                                 listed=list(listed),
+                                 listed=list(listed), profiles_digest=digest, options=options or {},
                                  expected=[ExpectedCheck(host="127.0.0.1:5037", serial=serial, check="presence",
                                                          package="com.microsoft.office.word", app="Word",
                                                          severity="critical")]))
@@ -68,3 +69,45 @@ def test_records_without_a_header_cannot_ship(tmp_path):
     sel = select_runs([path])
     assert sel.expected is None and "without a run header" in sel.coverage_problems[0]
     assert evaluate_gate(sel.records, coverage_problems=sel.coverage_problems).code == EXIT_PARTIAL
+
+
+def test_shards_checked_against_different_contracts_never_ship(tmp_path):
+    """Shard 3/3 ran with a lax --profiles (another profiles digest): the merge names the shards and is partial."""
+    a, b, c = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "c.jsonl"
+    _write(a, "r1", "s1", shard="1/3", listed=("h/s1", "h/s2", "h/s3"))
+    _write(b, "r2", "s2", shard="2/3", listed=("h/s1", "h/s2", "h/s3"))
+    _write(c, "r3", "s3", shard="3/3", listed=("h/s1", "h/s2", "h/s3"), digest="sha256:1b")
+    sel = select_runs([a, b, c])
+    assert len(sel.coverage_problems) == 1, sel.coverage_problems
+    problem = sel.coverage_problems[0]
+    assert "different contracts" in problem and "shard 3/3 (run r3" in problem and "shard 1/3 (run r1" in problem
+    assert evaluate_gate(sel.records, expected=sel.expected, coverage_problems=sel.coverage_problems).code \
+        == EXIT_PARTIAL
+    _write(c, "r4", "s3", shard="3/3", listed=("h/s1", "h/s2", "h/s3"))  # shard 3/3 again, with the contract
+    assert not select_runs([a, b, c]).coverage_problems
+
+
+def test_runs_merged_with_different_region_or_operator_overrides_never_ship(tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    _write(a, "r1", "s1", options={"region": None, "operator": "460-00"})
+    _write(b, "r2", "s2", options={"region": "IN", "operator": "460-00"})
+    problems = select_runs([a, b]).coverage_problems
+    assert len(problems) == 1 and "different --region" in problems[0] and "IN" in problems[0]
+    _write(b, "r3", "s2", options={"region": None, "operator": "405-857"})
+    both = select_runs([a, b]).coverage_problems  # b's latest run (r3) only
+    assert len(both) == 1 and "different --operator" in both[0]
+
+
+def test_the_report_gates_at_the_runs_own_severity_unless_told(tmp_path):
+    """A run gated at "normal" is not re-gated at "critical" by a rebuild that did not say so."""
+    from tools.report import main
+
+    path = tmp_path / "records.jsonl"
+    with RecordWriter(path) as w:
+        w.write_header(RunHeader(run_id="r1", started="2026-12-01T00:00:01Z", options={"gate_severity": "normal"}))
+        w.write(rec("s1", "Word", "presence").model_copy(update={"run_id": "r1"}))
+        w.write(rec("s1", "Word", "launch", outcome="failed", severity="normal",
+                    reason="[launch crash] x").model_copy(update={"run_id": "r1"}))
+    assert main(["--records", str(path), "--out", str(tmp_path / "out"), "--no-html"]) == 1
+    assert main(["--records", str(path), "--out", str(tmp_path / "out"), "--no-html",
+                 "--gate-severity", "critical"]) == 0
