@@ -139,6 +139,18 @@ def _run_name(run: Run) -> str:
     return f"{what} (run {run.run_id or 'without id'} in {run.source})"
 
 
+def _option_value(key: str, value: object) -> str:
+    """A recorded contract option as the harness reads it (``in`` is ``IN``, ``40585`` is ``405-85``)."""
+    if not value:
+        return "not given"
+    text = str(value).strip()
+    if key == "operator":
+        from harness.operator import normalize_code
+
+        return normalize_code(text) or text
+    return text.upper()
+
+
 def _check_contracts(runs: Sequence[Run]) -> list[str]:
     """Runs merged into one report must have been checked against one contract: the same profile set (the
     headers' ``profiles_digest``) and the same market/operator overrides. Each difference is a coverage problem
@@ -162,7 +174,7 @@ def _check_contracts(runs: Sequence[Run]) -> list[str]:
         problems.append("the merged runs were checked against different contracts (device profiles differ: "
                         f"{describe(digests)}); rerun them with the same --profiles, or report them apart")
     for key, flag in CONTRACT_OPTIONS:
-        values = groups(lambda r, key=key: str(r.header.options.get(key) or "not given"))
+        values = groups(lambda r, key=key: _option_value(key, r.header.options.get(key)))
         if len(values) > 1:
             problems.append(f"the merged runs were checked with different {flag} ({describe(values)}); rerun them "
                             f"with the same {flag}, or report them apart")

@@ -93,8 +93,10 @@ def test_runs_merged_with_different_region_or_operator_overrides_never_ship(tmp_
     _write(b, "r2", "s2", options={"region": "IN", "operator": "460-00"})
     problems = select_runs([a, b]).coverage_problems
     assert len(problems) == 1 and "different --region" in problems[0] and "IN" in problems[0]
-    _write(b, "r3", "s2", options={"region": None, "operator": "405-857"})
-    both = select_runs([a, b]).coverage_problems  # b's latest run (r3) only
+    _write(b, "r3", "s2", options={"region": None, "operator": "46000"})  # written another way: the same
+    assert not select_runs([a, b]).coverage_problems
+    _write(b, "r4", "s2", options={"region": None, "operator": "405-857"})
+    both = select_runs([a, b]).coverage_problems  # b's latest run (r4) only
     assert len(both) == 1 and "different --operator" in both[0]
 
 
