@@ -211,6 +211,11 @@ def _check_shards(runs: list[Run]) -> tuple[list[Run], list[str], list[str]]:
                             "some devices may have been checked twice or never")
         keep += [shards[k] for k in sorted(shards)]
         notes.append(f"merged shards {', '.join(f'{k}/{n}' for k in sorted(shards))}")
+        empty = [k for k in sorted(shards) if shards[k].header is not None and not shards[k].header.devices]
+        if empty:
+            notes.append(f"shard{'s' if len(empty) > 1 else ''} {', '.join(f'{k}/{n}' for k in empty)} had no device "
+                         f"(more shards than the {len(next(iter(listings), ()))} devices of the farm): present, "
+                         "nothing to check")
     return keep, notes, problems
 
 

@@ -162,3 +162,28 @@ def test_ctrl_c_exits_130_and_keeps_the_reports(seed_farm, tmp_path):
     assert proc.returncode == 130, out[-2000:] + err[-2000:]
     assert "interrupted" in err and "virtual farm" not in err
     assert (reports / "compliance.json").read_text() == "{}"
+
+
+def test_a_shard_with_no_device_writes_its_run_header_and_the_merge_counts_it(tmp_path):
+    """One device, two shards: shard 2/2 is empty. It exits 11 (no check ran), writes its run header (the farm it
+    listed, no device, nothing expected), and the merge of both shards is whole: it ships when the device passes."""
+    from virtual_device.testing import AdbServer, Farm
+
+    with AdbServer() as server, Farm(["mi5-cn"], server):
+        shards = [run_suites(tmp_path / f"s{k}", f"127.0.0.1:{server.port}", "--shard", f"{k}/2") for k in (1, 2)]
+    empty = shards[1]
+    assert empty.returncode == 11, empty.output[-3000:]
+    assert "shard 2/2 has no device: the farm lists 1 device(s)" in empty.output
+    assert "Traceback" not in empty.output
+    assert empty.records == [] and len(empty.headers) == 1
+    header = empty.headers[0]
+    assert header["shard"] == "2/2" and len(header["listed"]) == 1
+    assert header["devices"] == [] and header["expected"] == []
+    assert shards[0].returncode == 0, shards[0].output[-3000:]
+    argv = [sys.executable, "-m", "tools.report", "--out", str(tmp_path / "merged"), "--no-html"]
+    for s in shards:
+        argv += ["--records", str(s.results_dir.parent / "records.jsonl")]
+    merged = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert "merged shards 1/2, 2/2" in merged.stdout and "missing from the merge" not in merged.stdout
+    assert "shard 2/2 had no device" in merged.stdout
