@@ -279,7 +279,8 @@ def run(args: argparse.Namespace) -> int:
             note = f"(partial: {n} required check{'s' if n != 1 else ''} not run)" if n else "(partial)"
             report = generate_report(results, args.out, single_file=not args.no_single_file,
                                      name=f"{DEFAULT_REPORT_NAME} {note}" if partial else DEFAULT_REPORT_NAME,
-                                     keep_history=not partial, build_note="(partial)" if partial else "")
+                                     keep_history=not partial, build_note="(partial)" if partial else "",
+                                     run_ids=[r.run_id for r in sel.runs if r.run_id])
             timings["allure"] = report.seconds
             if not args.brief:
                 print(f"categories: {categories}")

@@ -178,8 +178,11 @@ def test_a_partial_run_is_marked_and_kept_out_of_the_trend(tmp_path: Path) -> No
     assert proc.returncode == 1, proc.stdout
     records = reports / "records.jsonl"
     whole = records.read_text()
-    partial = tmp_path / "partial.jsonl"  # the same run with one check's record missing (as after -k)
-    partial.write_text("".join(whole.splitlines(keepends=True)[:-1]))
+    run_id = json.loads(whole.splitlines()[0])["run_id"]
+    partial = tmp_path / "partial.jsonl"  # the next run, with one check's record missing (as after -k)
+    partial.write_text("".join(whole.replace(run_id, run_id + "p").splitlines(keepends=True)[:-1]))
+    later = tmp_path / "later.jsonl"  # a whole run after it
+    later.write_text(whole.replace(run_id, run_id + "w"))
     base = ["--results", str(reports / "allure-results"), "--out", str(reports), "--no-single-file"]
 
     first = cli(*base, "--records", str(records), cwd=tmp_path)
@@ -193,5 +196,28 @@ def test_a_partial_run_is_marked_and_kept_out_of_the_trend(tmp_path: Path) -> No
     assert executors[0]["buildName"] == "run 2 (partial)"
     assert "partial: 1 required check not run" in executors[0]["reportName"]
 
-    again = cli(*base, "--records", str(records), cwd=tmp_path)
+    again = cli(*base, "--records", str(later), cwd=tmp_path)
     assert "trend points: 2" in again.stdout, again.stdout  # the whole runs only
+
+
+def test_rebuilding_the_same_run_replaces_its_trend_point(tmp_path: Path) -> None:
+    """Rebuilding the report of one run (tools.report again, e.g. after the job) never adds a trend point; the
+    next run adds one, and rebuilding that one replaces it."""
+    reports = tmp_path / "reports"
+    proc = run_synthetic(tmp_path / "w", reports / "allure-results", reports / "records.jsonl")
+    assert proc.returncode == 1, proc.stdout
+    records = reports / "records.jsonl"
+    base = ["--results", str(reports / "allure-results"), "--out", str(reports), "--no-single-file"]
+    for _ in range(3):
+        done = cli(*base, "--records", str(records), cwd=tmp_path)
+        assert "trend points: 1" in done.stdout, done.stdout + done.stderr
+    trend = json.loads((reports / "history" / "history-trend.json").read_text())
+    assert [t["buildOrder"] for t in trend] == [1]
+    run_id = json.loads(records.read_text().splitlines()[0])["run_id"]
+    other = tmp_path / "next.jsonl"  # the next run (another run id)
+    other.write_text(records.read_text().replace(run_id, run_id + "0"))
+    for _ in range(2):
+        done = cli(*base, "--records", str(other), cwd=tmp_path)
+        assert "trend points: 2" in done.stdout, done.stdout + done.stderr
+    trend = json.loads((reports / "history" / "history-trend.json").read_text())
+    assert [t["buildOrder"] for t in trend] == [2, 1]
