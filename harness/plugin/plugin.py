@@ -83,7 +83,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gate-severity", default="critical", choices=["blocker", "critical", "normal", "minor"],
                     help="lowest severity whose failure fails the run (exit 1); default critical")
     group.addoption("--records", default="reports/records.jsonl", metavar="FILE",
-                    help="append one JSON line per test here (default reports/records.jsonl)")
+                    help="append one JSON line per test here (default reports/records.jsonl; a relative path is "
+                         "taken from the current directory, as --alluredir is)")
     group.addoption("--adb-timeout", type=float, default=30.0, metavar="SECONDS",
                     help="timeout of each adb read, in seconds (default 30)")
     group.addoption("--no-compliance-summary", action="store_true",
@@ -465,8 +466,8 @@ class _Recorder:
         writer = self.config.stash.get(WRITER_KEY, None)
         if writer is None:
             path = Path(self.config.getoption("records"))
-            if not path.is_absolute():
-                path = Path(self.config.rootpath) / path
+            if not path.is_absolute():  # like --alluredir and --junitxml: where pytest was started
+                path = Path(self.config.invocation_params.dir) / path
             writer = RecordWriter(path)
             self.config.stash[WRITER_KEY] = writer
             ctx = self.config.stash.get(FATAL_DEVICES_KEY, None) or self.config.stash.get(CONTEXT_KEY, None)

@@ -113,3 +113,22 @@ def test_the_report_gates_at_the_runs_own_severity_unless_told(tmp_path):
     assert main(["--records", str(path), "--out", str(tmp_path / "out"), "--no-html"]) == 1
     assert main(["--records", str(path), "--out", str(tmp_path / "out"), "--no-html",
                  "--gate-severity", "critical"]) == 0
+
+
+def test_relative_records_and_alluredir_land_side_by_side_from_any_directory(tmp_path):
+    """pytest started outside the project: a relative --records is taken from the current directory, as
+    --alluredir is, so one run's outputs are not split between the project and the current directory."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import ROOT
+
+    argv = [sys.executable, "-m", "pytest", str(ROOT / "suites" / "test_presence.py"), "-p", "no:cacheprovider",
+            "--build", str(ROOT / "examples" / "builds" / "xiaomi-redmi8a-cn"), "-q",
+            "--records", "out/records.jsonl", "--alluredir", "out/allure-results"]
+    done = subprocess.run(argv, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert (tmp_path / "out" / "allure-results").is_dir(), done.stdout + done.stderr
+    assert (tmp_path / "out" / "records.jsonl").is_file(), done.stdout + done.stderr
+    assert read_runs(tmp_path / "out" / "records.jsonl")[0].records
