@@ -244,15 +244,19 @@ def generate_report(results_dir: str | os.PathLike[str], out_dir: str | os.PathL
             os.replace(staged_single / "index.html", single_path)
 
     new_history = report_dir / "history"
+    # results/history is the history this report was built on (the previous report is gone by now)
     if keep_history and new_history.is_dir():
         tmp_keep = out / ".history.new"
         shutil.rmtree(tmp_keep, ignore_errors=True)
         shutil.copytree(new_history, tmp_keep)
         if run_ids:  # what a rebuild of these runs starts from
-            _copy_history_files(base, tmp_keep / HISTORY_BASE)
+            _copy_history_files(results_history, tmp_keep / HISTORY_BASE)
             (tmp_keep / HISTORY_SIDECAR).write_text(json.dumps({"run_ids": run_ids}) + "\n", encoding="utf-8")
         shutil.rmtree(history_keep, ignore_errors=True)
         tmp_keep.rename(history_keep)
+    elif not keep_history and not history_keep.is_dir():
+        # keep the history from before this run, so the next report does not take this run's (allure-report/history)
+        _copy_history_files(results_history, history_keep)
     seconds = time.monotonic() - started
     size = _dir_size(report_dir) + (single_path.stat().st_size if single_path else 0)
     return ReportPaths(report_dir=report_dir, single_file=single_path, history_dir=history_keep,

@@ -203,17 +203,21 @@ def test_a_partial_run_is_marked_and_kept_out_of_the_trend(tmp_path: Path) -> No
 def test_rebuilding_the_same_run_replaces_its_trend_point(tmp_path: Path) -> None:
     """Rebuilding the report of one run (tools.report again, e.g. after the job) never adds a trend point; the
     next run adds one, and rebuilding that one replaces it."""
-    reports = tmp_path / "reports"
-    proc = run_synthetic(tmp_path / "w", reports / "allure-results", reports / "records.jsonl")
+    run = tmp_path / "run"
+    proc = run_synthetic(tmp_path / "w", run / "allure-results", run / "records.jsonl")
     assert proc.returncode == 1, proc.stdout
-    records = reports / "records.jsonl"
-    base = ["--results", str(reports / "allure-results"), "--out", str(reports), "--no-single-file"]
+    records = run / "records.jsonl"
+    reports = tmp_path / "reports"
+    base = ["--results", str(run / "allure-results"), "--out", str(reports), "--no-single-file"]
+    run_id = json.loads(records.read_text().splitlines()[0])["run_id"]
+    partial = tmp_path / "partial.jsonl"  # a partial run first: it is never counted, even in the first report
+    partial.write_text("".join(records.read_text().replace(run_id, run_id + "p").splitlines(keepends=True)[:-1]))
+    assert "trend points: 1" in cli(*base, "--records", str(partial), cwd=tmp_path).stdout
     for _ in range(3):
         done = cli(*base, "--records", str(records), cwd=tmp_path)
         assert "trend points: 1" in done.stdout, done.stdout + done.stderr
     trend = json.loads((reports / "history" / "history-trend.json").read_text())
     assert [t["buildOrder"] for t in trend] == [1]
-    run_id = json.loads(records.read_text().splitlines()[0])["run_id"]
     other = tmp_path / "next.jsonl"  # the next run (another run id)
     other.write_text(records.read_text().replace(run_id, run_id + "0"))
     for _ in range(2):
