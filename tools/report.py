@@ -11,11 +11,18 @@ hold several runs (plain pytest appends); the report uses the LATEST run of each
 
 Several runs, e.g. the shards of one farm checked on several machines (``pytest --shard K/N``): give each run's
 records file and Allure results directory (``--records a.jsonl --records b.jsonl --results a/ --results b/``).
-The result is one matrix, one Allure report (the results directories are merged into
-``<out>/allure-results-merged/``) and one gate over all records. Shards are checked: every shard 1..N must be
-there, all must have seen the same farm, and a device checked twice keeps its latest run; a missing shard makes
-the gate "partial" (exit 13). Every merged run must have been checked against the same contract (profiles digest,
-``--region``, ``--operator`` in the run headers); runs of different contracts make the gate "partial" too.
+The result is one matrix, one Allure report (the results directories are merged into ``<out>/allure-results/``),
+one records file (``<out>/records.jsonl``: the merged runs, each header first) and one gate over all records.
+Shards are checked: every shard 1..N must be there, all must have seen the same farm, and a device checked twice
+keeps its latest run; a missing shard makes the gate "partial" (exit 13). Every merged run must have been checked
+against the same contract (profiles digest, ``--region``, ``--operator`` in the run headers); runs of different
+contracts make the gate "partial" too.
+
+The inputs are never written to: unless ``--results`` is ``<out>/allure-results`` itself, the results are copied
+there before categories, environment, executor and history are added; unless ``--records`` is
+``<out>/records.jsonl`` itself, the selected runs' lines are written there. What ``<out>`` held of another run
+(``records.jsonl``, ``junit.xml``, pytest's ``allure-results``) is moved to ``<out>/.replaced/<time>/``, never
+deleted, so ``<out>`` is one report.
 
 Steps: read the runs → compliance matrix (compliance.md/.html/.json) → categories.json and environment.properties →
 Allure HTML report with history (allure-report/, allure-report-single.html, history/) → optional browser
@@ -23,13 +30,15 @@ screenshots (screenshots/*.png) → print paths, the gate summary and what the t
 
 Exit code: the gate's (see harness/reporting/gate.py): 0 ship, 1 product defect at or above --gate-severity,
 10 infrastructure errors prevented required checks, 11 no required check ran, 13 partial (required checks did not
-run), 12 usage error / missing or unreadable records / report toolchain missing. ``--exit-zero`` prints the
-verdict but exits 0 unless the reports themselves could not be built (12).
+run), 12 usage error (``--out`` a file, …) / missing or unreadable records / report toolchain missing.
+``--exit-zero`` prints the verdict but exits 0 unless the reports themselves could not be built (12).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import sys
 import time
@@ -102,12 +111,20 @@ def select_runs(files: Sequence[Path], *, all_runs: bool = False) -> Selection:
         if not runs:
             notes.append(f"{path}: empty (no check ran)")
             continue
-        if len(runs) > 1 and not all_runs:
+        merged = set(runs[-1].header.merged_runs) if runs[-1].header is not None else set()
+        if len(runs) > 1 and not all_runs and merged and merged <= {r.run_id for r in runs}:
+            runs = [r for r in runs if r.run_id in merged]
+            notes.append(f"{path}: the records of {len(runs)} runs merged by tools.report; using them all")
+        elif len(runs) > 1 and not all_runs:
             latest = runs[-1]
             notes.append(f"{path}: {len(runs)} runs in this file; using the latest ({latest.run_id or 'no run id'}), "
                          f"ignoring {len(runs) - 1} earlier (pass --all-runs to merge them)")
             runs = [latest]
-        picked += runs
+        for r in runs:
+            if r.run_id is not None and any(r.run_id == p.run_id for p in picked):
+                notes.append(f"run {r.run_id} given twice ({r.source}); used once")
+                continue
+            picked.append(r)
     picked, shard_notes, problems = _check_shards(picked)
     notes += shard_notes
     problems += _check_contracts(picked)
@@ -219,21 +236,131 @@ def _check_shards(runs: list[Run]) -> tuple[list[Run], list[str], list[str]]:
     return keep, notes, problems
 
 
-def merge_results(dirs: Sequence[Path], out: Path) -> Path:
-    """Copy the files of several allure-results dirs into ``out`` (recreated); return it.
+SIDE_FILES = ("environment.properties", "categories.json", "executor.json")
+COPY_MARKER = ".preload-copy.json"
+"""In ``<out>/allure-results`` when tools.report made it (a copy or a merge of other results directories): it
+may be replaced freely, its sources are elsewhere."""
 
-    File names are unique per result (allure-pytest names them by UUID); side files (environment, categories,
-    executor) are rewritten afterwards for the merged run.
+
+def _same_path(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def set_aside(out: Path, names: Sequence[str]) -> Path | None:
+    """Move ``out/<name>`` for each name that exists into ``out/.replaced/<UTC time>/``; return that directory,
+    or None when nothing was there. What a report replaces is kept, never deleted."""
+    dest = out / ".replaced" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    moved = False
+    for name in names:
+        path = out / name
+        if path.exists() or path.is_symlink():
+            dest.mkdir(parents=True, exist_ok=True)
+            os.replace(path, dest / name)
+            moved = True
+    return dest if moved else None
+
+
+def merge_results(dirs: Sequence[Path], out: Path) -> tuple[Path, Path | None]:
+    """The Allure results of the report, in ``out/allure-results``; returns it and where a replaced one went.
+
+    The inputs are never modified: unless the only input is ``out/allure-results`` itself (a run's own
+    directory, as the main job gives it), its files are copied there (several directories are merged: allure-pytest
+    names results by UUID; their side files are rewritten afterwards for the merged run). A previous
+    ``out/allure-results`` that pytest wrote (not a copy of this tool) is set aside (:func:`set_aside`).
     """
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+    own = out / "allure-results"
+    if len(dirs) == 1 and _same_path(dirs[0], own):
+        if own.exists() and not own.is_dir():
+            raise UsageError(f"{own}: not a directory (pytest --alluredir)")
+        own.mkdir(parents=True, exist_ok=True)
+        return own, None
     for d in dirs:
         if not d.is_dir():
             raise UsageError(f"{d}: no such Allure results directory (pytest --alluredir)")
+    staged = out / ".allure-results.new"
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
+    for d in dirs:
         for f in d.iterdir():
-            if f.is_file() and f.name not in ("environment.properties", "categories.json", "executor.json"):
-                shutil.copy2(f, out / f.name)
-    return out
+            if f.is_file() and f.name != COPY_MARKER and (len(dirs) == 1 or f.name not in SIDE_FILES):
+                shutil.copy2(f, staged / f.name)
+    (staged / COPY_MARKER).write_text(json.dumps({"sources": [str(d.resolve()) for d in dirs]}) + "\n",
+                                      encoding="utf-8")
+    aside = None
+    if (own / COPY_MARKER).is_file():
+        shutil.rmtree(own)
+    else:
+        aside = set_aside(out, ["allure-results"])
+    os.replace(staged, own)
+    return own, aside
+
+
+def selected_records(runs: Sequence[Run]) -> bytes:
+    """The lines of ``runs`` as one records file: per run its header first, then its records, in file order.
+
+    Lines are copied as written (unknown keys kept); with several runs each header lists them all
+    (``merged_runs``), so a report of the file uses every one of them, not only its latest.
+    """
+    ids = [r.run_id for r in runs if r.run_id]
+    files: dict[str, list[tuple[dict, bytes]]] = {}
+    out: list[bytes] = []
+    for run in runs:
+        if run.source not in files:
+            lines = []
+            for raw in Path(run.source).read_bytes().split(b"\n"):
+                try:
+                    obj = json.loads(raw.decode("utf-8")) if raw.strip() else None
+                except (UnicodeDecodeError, ValueError):
+                    obj = None  # the cut last line of a killed run (read_runs dropped it too)
+                if isinstance(obj, dict):
+                    lines.append((obj, raw))
+            files[run.source] = lines
+        lines = files[run.source]
+        headers = [obj for obj, _ in lines if obj.get("type") == "run" and obj.get("run_id") == run.run_id]
+        header = headers[-1] if headers and run.run_id else None
+        if header is not None:
+            if len(ids) > 1:
+                header = {**header, "merged_runs": ids}
+            out.append(json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode())
+        out += [raw for obj, raw in lines if obj.get("type") != "run" and obj.get("run_id") == run.run_id]
+    return b"".join(line + b"\n" for line in out)
+
+
+def write_records(sel: Selection, files: Sequence[Path], out: Path) -> tuple[Path | None, Path | None]:
+    """Make ``out/records.jsonl`` the records of this report: unless it is the only input, write the selected runs
+    there (:func:`selected_records`); a different file there is set aside first, with a ``junit.xml`` of another
+    run beside it. Returns (the file written or None, where replaced files went or None)."""
+    own = out / "records.jsonl"
+    if len(files) == 1 and _same_path(files[0], own):
+        return None, None
+    content = selected_records(sel.runs)
+    try:
+        if own.read_bytes() == content:
+            return None, None
+    except OSError:
+        pass
+    aside = set_aside(out, ["records.jsonl", "junit.xml"])
+    tmp = own.with_name(own.name + ".tmp")
+    tmp.write_bytes(content)
+    os.replace(tmp, own)
+    return own, aside
+
+
+def check_out(out: Path) -> None:
+    """``--out`` must be a directory or a path where one can be created (checked before anything is written).
+
+    Raises:
+        UsageError: ``out`` or one of its parents is a file.
+    """
+    for path in (out, *out.parents):
+        if path.exists() or path.is_symlink():
+            if not path.is_dir():
+                what = "is" if path == out else f"is inside {path}, which is"
+                raise UsageError(f"--out {out}: {what} a file, not a directory; give a directory (it is created)")
+            return
 
 
 def run(args: argparse.Namespace) -> int:
@@ -244,6 +371,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.gate_severity is not None:
             check_severity(args.gate_severity)
+        check_out(args.out)
         sel = select_runs(records_files, all_runs=args.all_runs)
         gate_severity = check_severity(args.gate_severity or next(iter(sel.gate_severities), "critical"))
         if len(sel.gate_severities) > 1:
@@ -260,16 +388,20 @@ def run(args: argparse.Namespace) -> int:
         for kind in ("md", "html", "json"):
             if not args.brief:
                 print(f"matrix {kind}: {paths[kind]}")
+        written, aside = write_records(sel, records_files, args.out)
+        if written is not None:
+            print(f"records: {written} ({len(sel.runs)} run{'s' if len(sel.runs) != 1 else ''})")
+        if aside is not None:
+            print(f"note: {args.out} held another run's records.jsonl/junit.xml: moved to {aside}")
         timings = {"matrix": time.monotonic() - started}
         if not args.no_html:
             from harness.reporting.html_report import DEFAULT_REPORT_NAME, generate_report
 
+            results, aside = merge_results(results_dirs, args.out)
             if len(results_dirs) > 1:
-                results = merge_results(results_dirs, args.out / "allure-results-merged")
                 print(f"allure results merged: {results} ({len(results_dirs)} directories)")
-            else:
-                results = results_dirs[0]
-                results.mkdir(parents=True, exist_ok=True)
+            if aside is not None:
+                print(f"note: {args.out} held another run's allure-results: moved to {aside}")
             categories = write_categories(results)
             env = results / "environment.properties"
             if len(results_dirs) > 1 or not env.exists():
@@ -302,6 +434,9 @@ def run(args: argparse.Namespace) -> int:
                 timings["screenshots"] = time.monotonic() - shot_start
     except Error as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # a directory that cannot be written, a disk that is full: said, never a traceback
+        print(f"error: {exc.filename or args.out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     spent = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
     print(f"reports built in {time.monotonic() - started:.1f} s ({spent})")

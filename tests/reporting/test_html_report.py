@@ -225,3 +225,29 @@ def test_rebuilding_the_same_run_replaces_its_trend_point(tmp_path: Path) -> Non
         assert "trend points: 2" in done.stdout, done.stdout + done.stderr
     trend = json.loads((reports / "history" / "history-trend.json").read_text())
     assert [t["buildOrder"] for t in trend] == [2, 1]
+
+
+def test_a_report_elsewhere_never_writes_into_its_inputs(tmp_path: Path) -> None:
+    """--out elsewhere: the run's results and records are read, never written (categories, environment, executor,
+    history go to a copy in <out>/allure-results); a previous run's raw results there are set aside, not lost."""
+    run = tmp_path / "run"
+    proc = run_synthetic(tmp_path / "w", run / "allure-results", run / "records.jsonl")
+    assert proc.returncode == 1, proc.stdout
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    reports = tmp_path / "reports"
+    (reports / "allure-results").mkdir(parents=True)
+    (reports / "allure-results" / "old-result.json").write_text("{}")
+    args = ["--results", str(run / "allure-results"), "--records", str(run / "records.jsonl"), "--out", str(reports),
+            "--no-single-file"]
+    for _ in range(2):
+        done = cli(*args, cwd=tmp_path)
+        assert done.returncode == EXIT_PRODUCT_DEFECT, done.stdout + done.stderr
+        assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    copy = reports / "allure-results"
+    assert (copy / "categories.json").is_file() and (copy / "environment.properties").is_file()
+    assert not (copy / "old-result.json").exists()
+    (aside,) = (reports / ".replaced").iterdir()  # set aside once; our own copy is simply rebuilt
+    assert (aside / "allure-results" / "old-result.json").is_file()
+    assert (reports / "allure-report" / "index.html").is_file()
+    assert [json.loads(x)["nodeid"] for x in (reports / "records.jsonl").read_text().splitlines()[1:]] == \
+        [json.loads(x)["nodeid"] for x in (run / "records.jsonl").read_text().splitlines()[1:]]

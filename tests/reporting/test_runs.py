@@ -132,3 +132,49 @@ def test_relative_records_and_alluredir_land_side_by_side_from_any_directory(tmp
     assert (tmp_path / "out" / "allure-results").is_dir(), done.stdout + done.stderr
     assert (tmp_path / "out" / "records.jsonl").is_file(), done.stdout + done.stderr
     assert read_runs(tmp_path / "out" / "records.jsonl")[0].records
+
+
+def test_merged_shards_write_their_records_into_out_and_read_back_as_the_merge(tmp_path, capsys):
+    """The out dir of a merge is one report: its records.jsonl holds the merged runs (header first per run) and
+    reports as the merge again; the previous run's records.jsonl and junit.xml there are set aside, not lost."""
+    import json
+
+    from tools.report import main
+
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    _write(a, "r1", "s1", shard="1/2")
+    _write(b, "r2", "s2", shard="2/2")
+    out = tmp_path / "reports"
+    out.mkdir()
+    _write(out / "records.jsonl", "r0", "s9")  # the previous run of this reports/ directory
+    (out / "junit.xml").write_text("<testsuites/>")
+    previous = (out / "records.jsonl").read_bytes()
+    assert main(["--records", str(a), "--records", str(b), "--out", str(out), "--no-html"]) == EXIT_SHIP
+    lines = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
+    assert [(x.get("type"), x["run_id"]) for x in lines] == [("run", "r1"), (None, "r1"), ("run", "r2"), (None, "r2")]
+    assert not (out / "junit.xml").exists()
+    (aside,) = (out / ".replaced").iterdir()
+    assert (aside / "records.jsonl").read_bytes() == previous and (aside / "junit.xml").is_file()
+    said = capsys.readouterr().out
+    assert "moved to" in said and "records:" in said
+    # the out dir reports as the merge it holds; a rebuild of the same merge changes nothing there
+    sel = select_runs([out / "records.jsonl"])
+    assert [r.run_id for r in sel.runs] == ["r1", "r2"] and not sel.coverage_problems
+    assert main(["--records", str(out / "records.jsonl"), "--out", str(out), "--no-html"]) == EXIT_SHIP
+    assert main(["--records", str(a), "--records", str(b), "--out", str(out), "--no-html"]) == EXIT_SHIP
+    assert len(list((out / ".replaced").iterdir())) == 1
+
+
+def test_out_that_is_a_file_is_a_usage_error_without_a_traceback(tmp_path, capsys):
+    from harness.reporting.gate import EXIT_USAGE
+    from tools.report import main
+
+    path = tmp_path / "records.jsonl"
+    _write(path, "r1", "s1")
+    target = tmp_path / "not-a-dir"
+    target.write_text("keep me")
+    for out in (target, target / "sub"):
+        assert main(["--records", str(path), "--out", str(out), "--no-html"]) == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert "a file, not a directory" in err and "Traceback" not in err
+    assert target.read_text() == "keep me"
