@@ -187,3 +187,21 @@ def test_a_shard_with_no_device_writes_its_run_header_and_the_merge_counts_it(tm
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert "merged shards 1/2, 2/2" in merged.stdout and "missing from the merge" not in merged.stdout
     assert "shard 2/2 had no device" in merged.stdout
+
+
+def test_reports_or_out_naming_a_file_is_a_usage_error(tmp_path):
+    """`--reports FILE` (tools.job) and `--out FILE` (tools.romcheck, through the job) stop at once with exit 4,
+    no traceback, before any device or farm, and leave the file as it was."""
+    target = tmp_path / "a-file"
+    target.write_text("keep me")
+    for reports in (target, target / "sub", Path("/dev/null")):
+        done = job(reports)
+        assert done.returncode == 4, done.stdout + done.stderr
+        assert "a file, not a directory" in done.stderr and "Traceback" not in done.stdout + done.stderr
+        assert "virtual device" not in done.stdout
+    build = ROOT / "examples" / "builds" / "xiaomi-redmi8a-cn"
+    rom = subprocess.run([sys.executable, "-m", "tools.romcheck", str(build), "--out", str(target), "--no-html"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert rom.returncode == 4 and "a file, not a directory" in rom.stderr, rom.stdout + rom.stderr
+    assert "Traceback" not in rom.stdout + rom.stderr
+    assert target.read_text() == "keep me"
