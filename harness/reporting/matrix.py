@@ -441,7 +441,8 @@ def _totals_line(matrix: Matrix) -> str:
 
 _LEGEND = ("Cell = worst status of its checks: FAIL (product defect at or above the gate) > ERROR (infrastructure "
            "stopped a check; nothing proven) > NOT RUN (a required check did not run) > WARN (a defect below the "
-           "gate) > PASS (what was found) > SKIP (no check applied).")
+           "gate) > PASS (what was found) > SKIP (no check applied) > — (nothing expected here, or only checks "
+           "below the gate that did not run).")
 
 
 def matrix_to_markdown(matrix: Matrix) -> str:

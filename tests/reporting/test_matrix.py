@@ -275,3 +275,21 @@ def test_the_summary_counts_the_devices_the_run_covers_not_only_those_with_a_rec
     expected = [_expected(s, "Word", "presence") for s in ("s1", "s2")]
     lines = summary_lines([rec("s1", "Word", "presence")], expected=expected)
     assert lines[1].endswith("; 2 devices") and "NOT RUN 1 required check on 1 device" in "\n".join(lines)
+
+
+def test_legends_and_readme_name_every_status_as_the_matrix_shows_it() -> None:
+    """compliance.json's `missing` is "NOT RUN" and `not_run` is "—": the README maps every status to its word,
+    and the compliance.md / .html legends explain every word, "—" included."""
+    from harness.reporting.matrix import STATUS_LABEL, matrix_to_html
+
+    from .synthetic import REPO
+
+    readme = (REPO / "README.md").read_text()
+    for status, word in STATUS_LABEL.items():
+        assert f"| `{status}` | {word} |" in readme, status
+    m = build_matrix([rec("s1", "Word")])
+    md, page = matrix_to_markdown(m), matrix_to_html(m)
+    legend = next(line for line in md.splitlines() if line.startswith("Cell = "))
+    for word in STATUS_LABEL.values():
+        assert f"{word} (" in legend, word
+        assert f"{word} (" in page, word
