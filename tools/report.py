@@ -252,15 +252,19 @@ def _same_path(a: Path, b: Path) -> bool:
 def set_aside(out: Path, names: Sequence[str]) -> Path | None:
     """Move ``out/<name>`` for each name that exists into ``out/.replaced/<UTC time>/``; return that directory,
     or None when nothing was there. What a report replaces is kept, never deleted."""
-    dest = out / ".replaced" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    moved = False
-    for name in names:
-        path = out / name
-        if path.exists() or path.is_symlink():
-            dest.mkdir(parents=True, exist_ok=True)
-            os.replace(path, dest / name)
-            moved = True
-    return dest if moved else None
+    present = [name for name in names if (out / name).exists() or (out / name).is_symlink()]
+    if not present:
+        return None
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    dest = out / ".replaced" / stamp
+    n = 1
+    while any((dest / name).exists() or (dest / name).is_symlink() for name in present):
+        n += 1  # set aside twice within a second: never over what was set aside before
+        dest = out / ".replaced" / f"{stamp}-{n}"
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in present:
+        os.replace(out / name, dest / name)
+    return dest
 
 
 def merge_results(dirs: Sequence[Path], out: Path) -> tuple[Path, Path | None]:

@@ -178,3 +178,13 @@ def test_out_that_is_a_file_is_a_usage_error_without_a_traceback(tmp_path, capsy
         err = capsys.readouterr().err
         assert "a file, not a directory" in err and "Traceback" not in err
     assert target.read_text() == "keep me"
+
+
+def test_setting_aside_twice_within_a_second_keeps_both(tmp_path):
+    from tools.report import set_aside
+
+    for text in ("first", "second"):
+        (tmp_path / "records.jsonl").write_text(text)
+        set_aside(tmp_path, ["records.jsonl", "junit.xml"])
+    kept = sorted(p.read_text() for p in (tmp_path / ".replaced").rglob("records.jsonl"))
+    assert kept == ["first", "second"]
