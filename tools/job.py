@@ -210,9 +210,27 @@ def checked_something(records: Path) -> bool:
         return True
 
 
+def reports_problem(reports: Path) -> str | None:
+    """What is wrong with ``--reports`` (it or a parent is a file; it cannot be created), or None. Checked first:
+    a run must not end in a traceback after the devices were checked."""
+    for path in (reports, *reports.parents):
+        if path.exists() or path.is_symlink():
+            if not path.is_dir():
+                what = "is" if path == reports else f"is inside {path}, which is"
+                return f"--reports {reports}: {what} a file, not a directory; give a directory (it is created)"
+            if not os.access(path, os.W_OK | os.X_OK):
+                return f"--reports {reports}: {path} is not writable"
+            return None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the job; returns the exit code (the gate's, 4 for usage errors, 11 when nothing ran)."""
     args = build_parser().parse_args(argv)
+    bad_reports = reports_problem(args.reports)
+    if bad_reports:
+        print(f"error: {bad_reports}\nNothing was run (exit {EXIT_USAGE}).", file=sys.stderr)
+        return EXIT_USAGE
     print("Checking the options, the profiles and the pytest arguments", flush=True)
     problems, user_paths = validate(args)
     if problems:

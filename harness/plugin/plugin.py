@@ -52,6 +52,19 @@ WIRE_KEY = "preload_harness_context"
 SUITES_DIR = Path(__file__).resolve().parents[2] / "suites"
 
 PROFILES_DIGEST_KEY = pytest.StashKey[str]()
+EMPTY_SHARD_KEY = pytest.StashKey[str]()
+"""Set when this run's shard has no device (more shards than devices): the message saying so."""
+
+
+def _empty_shard(config: pytest.Config, ctx: RunContext) -> RunContext:
+    """Remember that ``ctx`` is an empty shard: no test runs, the run header is written, the run exits 11."""
+    n = ctx.shard.split("/")[1] if ctx.shard else "?"
+    config.stash[EMPTY_SHARD_KEY] = (
+        f"shard {ctx.shard} has no device: the farm lists {len(ctx.listed)} device(s), fewer than the {n} shards; "
+        f"nothing to check here (exit {EXIT_NO_CHECKS}). Its run header is written, so a merge of the {n} shards "
+        "counts this shard as present")
+    config.stash[CONTEXT_KEY] = ctx
+    return ctx
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,7 +83,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gate-severity", default="critical", choices=["blocker", "critical", "normal", "minor"],
                     help="lowest severity whose failure fails the run (exit 1); default critical")
     group.addoption("--records", default="reports/records.jsonl", metavar="FILE",
-                    help="append one JSON line per test here (default reports/records.jsonl)")
+                    help="append one JSON line per test here (default reports/records.jsonl; a relative path is "
+                         "taken from the current directory, as --alluredir is)")
     group.addoption("--adb-timeout", type=float, default=30.0, metavar="SECONDS",
                     help="timeout of each adb read, in seconds (default 30)")
     group.addoption("--no-compliance-summary", action="store_true",
@@ -136,6 +150,8 @@ def run_context(config: pytest.Config) -> RunContext:
         ctx = from_wire(wire, profiles=profiles, region_override=region.upper() if region else None,
                         operator_override=operator,
                         command_timeout=config.getoption("adb_timeout"))
+        if ctx.shard is not None and not ctx.devices:
+            return _empty_shard(config, ctx)
         config.stash[CONTEXT_KEY] = ctx
         return ctx
     sources = [("build", p) for p in config.getoption("build")] + [
@@ -157,6 +173,8 @@ def run_context(config: pytest.Config) -> RunContext:
         return _stop(config, f"no device to check: {exc}", EXIT_INFRASTRUCTURE)
     except Error as exc:
         return _stop(config, str(exc), 4)
+    if ctx.shard is not None and not ctx.devices:
+        return _empty_shard(config, ctx)
     if not any(d.problem is None for d in ctx.devices):
         lines = "\n".join(f"  {d.model or d.serial}: {' '.join(str(d.problem).split())}" for d in ctx.devices)
         n = len(ctx.devices)
@@ -176,6 +194,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if not _is_worker(config):  # the controller has said it already
             _announce_fatal(config)
         items.clear()
+    elif EMPTY_SHARD_KEY in config.stash:
+        if not _is_worker(config):
+            _announce_empty_shard(config)
+        items.clear()
+
+
+ANNOUNCED_KEY = pytest.StashKey[bool]()
+
+
+def _announce_empty_shard(config: pytest.Config) -> None:
+    """Say once that this shard has no device (the controller, with or without pytest-xdist)."""
+    if EMPTY_SHARD_KEY in config.stash and not config.stash.get(ANNOUNCED_KEY, False):
+        config.stash[ANNOUNCED_KEY] = True
+        tw = config.get_terminal_writer()
+        tw.line()
+        tw.line(f"preload-harness: {config.stash[EMPTY_SHARD_KEY]}", yellow=True)
 
 
 def _announce_fatal(config: pytest.Config) -> None:
@@ -320,6 +354,7 @@ class _XdistController:
         if is_compliance_run(self.config):
             run_context(self.config)
             _announce_fatal(self.config)  # the workers get the stop with the run context and collect nothing
+            _announce_empty_shard(self.config)
 
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log):  # noqa: ANN001, ANN201
         """Device affinity whatever ``--dist`` says: each device's tests run in one worker process."""
@@ -432,8 +467,8 @@ class _Recorder:
         writer = self.config.stash.get(WRITER_KEY, None)
         if writer is None:
             path = Path(self.config.getoption("records"))
-            if not path.is_absolute():
-                path = Path(self.config.rootpath) / path
+            if not path.is_absolute():  # like --alluredir and --junitxml: where pytest was started
+                path = Path(self.config.invocation_params.dir) / path
             writer = RecordWriter(path)
             self.config.stash[WRITER_KEY] = writer
             ctx = self.config.stash.get(FATAL_DEVICES_KEY, None) or self.config.stash.get(CONTEXT_KEY, None)
@@ -441,6 +476,11 @@ class _Recorder:
                 header = build_header(self.config, ctx, self.config.stash.get(PROFILES_DIGEST_KEY, None))
                 self.config.stash[HEADER_KEY] = writer.write_header(header)
         return writer
+
+    def write_header(self) -> None:
+        """Write the run header now (it is otherwise written with the first record): for a run without records,
+        such as a shard with no device."""
+        self._writer()
 
     def add_unreported_problems(self, ctx: RunContext) -> list[Record]:
         """Record devices whose problem no collected test reported (e.g. ``-k`` or a subset of suites ran).
@@ -572,6 +612,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     recorder = config.pluginmanager.get_plugin("preload-harness-recorder")
     if ctx is not None and recorder is not None and FATAL_KEY not in config.stash:
         recorder.add_unreported_problems(ctx)
+    if EMPTY_SHARD_KEY in config.stash and recorder is not None:
+        recorder.write_header()  # this shard ran, on the farm it listed, with no device: a merge counts it
     records = config.stash.get(RECORDS_KEY, [])
     alluredir = getattr(config.option, "allure_report_dir", None)
     if alluredir and ctx is not None and FATAL_KEY not in config.stash:
@@ -598,6 +640,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     fatal = config.stash.get(FATAL_KEY, None)
     if fatal is not None and exitstatus not in (2, 3):
         session.exitstatus = fatal[1]
+        return
+    if EMPTY_SHARD_KEY in config.stash:
+        if exitstatus not in (2, 3):
+            session.exitstatus = EXIT_NO_CHECKS
         return
     if not records:
         if ctx is not None and exitstatus == 0:

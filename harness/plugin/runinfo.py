@@ -83,7 +83,8 @@ def build_header(config: pytest.Config, ctx: RunContext, profiles_digest: str | 
     option = config.option
     options = {
         "adb_server": list(getattr(option, "adb_server", []) or []), "serial": list(getattr(option, "serial", [])),
-        "region": getattr(option, "region", None), "gate_severity": getattr(option, "gate_severity", None),
+        "region": getattr(option, "region", None), "operator": getattr(option, "operator", None),
+        "gate_severity": getattr(option, "gate_severity", None),
         "shard": getattr(option, "shard", None), "profiles": list(getattr(option, "profiles", []) or []),
         "keyword": getattr(option, "keyword", "") or None, "markexpr": getattr(option, "markexpr", "") or None,
         "last_failed": bool(getattr(option, "lf", False)), "numprocesses": getattr(option, "numprocesses", None),

@@ -273,7 +273,8 @@ def discover(*, server_specs: Sequence[str] | None, serials: Sequence[str] | Non
     against the same farm check every device exactly once.
 
     Raises :class:`NoDevicesError` when no server answers and no device is listed, or when nothing
-    is attached; a server that does not answer while others do becomes a problem case.
+    is attached; a server that does not answer while others do becomes a problem case. A shard with no device
+    (more shards than listed devices) is not an error: its context has no device and the farm it listed.
     """
     links: list[AdbServerLink] = servers_from_specs(server_specs, command_timeout=command_timeout)
     wanted = [s for s in (serials or []) if s != ALL]
@@ -308,8 +309,10 @@ def discover(*, server_specs: Sequence[str] | None, serials: Sequence[str] | Non
     if not any(c.device for c in cases) and not wanted:
         servers = ", ".join(str(lk.address) for lk in links)
         if shard is not None and listed:
-            raise NoDevicesError(f"shard {shard[0]}/{shard[1]} has no device: the servers {servers} list "
-                                 f"{len(listed)} device(s); use fewer shards")
+            # more shards than devices: this shard is empty. It is a run all the same (the caller writes its run
+            # header with the farm it saw), so a merge of the N shards counts it as present.
+            return RunContext(servers=[str(lk.address) for lk in links], devices=cases, listed=listed,
+                              shard=f"{shard[0]}/{shard[1]}")
         raise NoDevicesError(f"no device attached to the adb server(s) {servers}; attach a device, point "
                              "--adb-server at a farm host, or run the bundled virtual farm (see README)")
     live = [c for c in cases if c.device is not None and c.problem is None]

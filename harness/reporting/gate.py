@@ -245,9 +245,12 @@ def summary_lines(records: Iterable[Record], gate_severity: str = "critical", *,
         UsageError: ``gate_severity`` is not a known severity.
     """
     recs = latest_per_nodeid(list(records))
+    expected = list(expected or ())
     g = evaluate_gate(recs, gate_severity, expected=expected, coverage_problems=coverage_problems)
     c = g.counts
-    devices = len({(r.host, r.serial) for r in recs})
+    # the run's devices: those with a record and those the run header expected checks on (a --lf or -k run
+    # leaves some without a record), as the matrix counts its rows and "NOT RUN … on N devices" counts them
+    devices = len({(r.host, r.serial) for r in recs} | {(e.host, e.serial) for e in expected})
     lines = [f"gate {VERDICT_WORDS[g.code]} (exit {g.code}): {g.meaning} [gate: {g.gate_severity}]",
              f"checks: {c['passed']} passed, {c['failed']} failed, {c['broken']} error (infrastructure), "
              f"{c['skipped']} skipped" + (f", {len(g.not_run)} required not run" if g.not_run else "")

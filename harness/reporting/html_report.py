@@ -17,6 +17,11 @@ History (note §2a and allure2#923): Allure 2 keeps history only if the previous
 results directory when generating. :func:`generate_report` copies ``out_dir/history`` (or, if absent, the
 previous ``allure-report/history``) into ``<results>/history`` first, and saves the new report's history back
 into ``out_dir/history`` afterwards, so the second run shows a two-point trend.
+
+A report is idempotent per run: beside the history it saves, ``history/preload-history.json`` names the runs the
+report was built from (their run ids) and ``history/preload-base/`` keeps the history it was built on. A report
+of the same run ids again (a rebuild) starts from that base, so it replaces its own trend point instead of adding
+one more.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +44,9 @@ SETUP_COMMAND = "bash tools/setup_report_toolchain.sh"
 #: Strings that would mean the report phones home; checked after every generation.
 ANALYTICS_MARKERS: tuple[str, ...] = ("googletagmanager", "google-analytics", "gtag(")
 DEFAULT_REPORT_NAME = "preload-harness compliance"
+#: In ``history/``: the run ids the saved history's last point was built from, and the history before it.
+HISTORY_SIDECAR = "preload-history.json"
+HISTORY_BASE = "preload-base"
 
 
 class ToolchainMissing(Error):
@@ -146,9 +155,34 @@ def write_executor(results_dir: Path, build_order: int, name: str = DEFAULT_REPO
     return path
 
 
+def _history_base(previous: Path, run_ids: Sequence[str]) -> Path | None:
+    """The history a report of ``run_ids`` builds on: the previous history, or, when that was saved by a report
+    of the same runs (its sidecar says so), the history that report was built on. None: no history yet."""
+    if not previous.is_dir():
+        return None
+    try:
+        meta = json.loads((previous / HISTORY_SIDECAR).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = None
+    if run_ids and isinstance(meta, dict) and sorted(map(str, meta.get("run_ids") or [])) == sorted(run_ids):
+        return previous / HISTORY_BASE  # may be absent: the earlier report of these runs was the first one
+    return previous
+
+
+def _copy_history_files(src: Path | None, dst: Path) -> None:
+    """``dst`` recreated with the history files of ``src`` (not its sidecar or base), if any."""
+    shutil.rmtree(dst, ignore_errors=True)
+    dst.mkdir(parents=True)
+    if src is not None and src.is_dir():
+        for f in src.iterdir():
+            if f.is_file() and f.name != HISTORY_SIDECAR:
+                shutil.copy2(f, dst / f.name)
+
+
 def generate_report(results_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
                     toolchain_dir: Path = TOOLCHAIN_DIR, name: str = DEFAULT_REPORT_NAME, single_file: bool = True,
-                    timeout_s: float = 600.0, keep_history: bool = True, build_note: str = "") -> ReportPaths:
+                    timeout_s: float = 600.0, keep_history: bool = True, build_note: str = "",
+                    run_ids: Sequence[str] = ()) -> ReportPaths:
     """Generate ``out_dir/allure-report/`` (and ``allure-report-single.html``) from ``results_dir``.
 
     Steps: carry the previous history into ``results_dir/history``; write ``executor.json``; run
@@ -165,6 +199,8 @@ def generate_report(results_dir: str | os.PathLike[str], out_dir: str | os.PathL
         keep_history: save the new report's history for the next run. False for a run that must stay out of the
             trend (a partial run: the report shows the trend so far, the next report does not count this run).
         build_note: added to the run's name on the trend chart (``run 7 (partial)``).
+        run_ids: the runs the report is built from. A report of the same runs as the one that saved the history
+            (a rebuild) replaces that report's trend point instead of adding one (module docstring).
         timeout_s: limit for the generator calls (they run concurrently), seconds.
 
     Raises:
@@ -182,10 +218,11 @@ def generate_report(results_dir: str | os.PathLike[str], out_dir: str | os.PathL
     report_dir = out / "allure-report"
     history_keep = out / "history"
     previous = history_keep if history_keep.is_dir() else report_dir / "history"
+    run_ids = sorted({str(r) for r in run_ids})
+    base = _history_base(previous, run_ids)
     results_history = results / "history"
-    if previous.is_dir():
-        shutil.rmtree(results_history, ignore_errors=True)
-        shutil.copytree(previous, results_history)
+    if base is not None:
+        _copy_history_files(base, results_history)
     write_executor(results, _trend_length(results_history) + 1, name, build_note=build_note)
 
     with tempfile.TemporaryDirectory(prefix=".allure-gen-", dir=out) as tmp:
@@ -207,12 +244,19 @@ def generate_report(results_dir: str | os.PathLike[str], out_dir: str | os.PathL
             os.replace(staged_single / "index.html", single_path)
 
     new_history = report_dir / "history"
+    # results/history is the history this report was built on (the previous report is gone by now)
     if keep_history and new_history.is_dir():
         tmp_keep = out / ".history.new"
         shutil.rmtree(tmp_keep, ignore_errors=True)
         shutil.copytree(new_history, tmp_keep)
+        if run_ids:  # what a rebuild of these runs starts from
+            _copy_history_files(results_history, tmp_keep / HISTORY_BASE)
+            (tmp_keep / HISTORY_SIDECAR).write_text(json.dumps({"run_ids": run_ids}) + "\n", encoding="utf-8")
         shutil.rmtree(history_keep, ignore_errors=True)
         tmp_keep.rename(history_keep)
+    elif not keep_history and not history_keep.is_dir():
+        # keep the history from before this run, so the next report does not take this run's (allure-report/history)
+        _copy_history_files(results_history, history_keep)
     seconds = time.monotonic() - started
     size = _dir_size(report_dir) + (single_path.stat().st_size if single_path else 0)
     return ReportPaths(report_dir=report_dir, single_file=single_path, history_dir=history_keep,

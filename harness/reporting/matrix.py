@@ -17,7 +17,13 @@ Worst-status order (documented, stable): ``failed`` > ``broken`` > ``missing`` >
   time), the proof a release manager reads.
 * ``skipped`` — every check of the cell was skipped as not applicable (e.g. "Excel may be present in this
   region"). Such skips rank *below* ``passed``: in this harness a skip means "does not apply".
-* ``not_run`` — nothing was expected and nothing ran here (e.g. the app is not in this device's contract).
+* ``not_run`` — nothing was expected and nothing ran here (e.g. the app is not in this device's contract), or
+  only checks below the gate severity were expected here and none of them ran ("—").
+
+"Required" means one thing everywhere (console, totals, cells, gate): a check the run header expects whose
+severity is at or above the gate severity. An expected check below the gate that did not run is shown (the cell's
+reason and ``below_gate_not_run``) but never counted as required: it is not in ``missing``, ``counts`` or
+``totals``.
 
 Within a cell, the record that gives the cell its status and reason is the worst by that order, then by
 severity (blocker first), then by file order. Reruns are de-duplicated by nodeid first (the last attempt wins).
@@ -178,7 +184,10 @@ class Cell:
         category: its category, or None.
         package: the app's package (None for the device column or ``not_run``).
         checks: every check of the cell, worst first.
-        missing: required checks of the cell that did not run (the run header expected them).
+        missing: required checks of the cell that did not run (the run header expected them, at or above the gate
+            severity).
+        below_gate_not_run: checks the run header expected below the gate severity that did not run (shown, not
+            counted as required).
         found: for cells with passing checks, what they found (version, install kind, launch time).
     """
 
@@ -191,6 +200,7 @@ class Cell:
     checks: tuple[CheckResult, ...] = ()
     missing: tuple[str, ...] = ()
     found: str = ""
+    below_gate_not_run: tuple[str, ...] = ()
 
     def counts(self) -> dict[str, int]:
         """Checks per outcome: ``{"passed": n, "failed": n, "broken": n, "skipped": n, "warning": n,
@@ -259,7 +269,10 @@ class Matrix:
 
 
 def _cell(records: list[Record], package: str | None, missing: Sequence[ExpectedCheck], gate_severity: str) -> Cell:
-    missing_names = tuple(dict.fromkeys(e.check for e in missing))
+    required = [e for e in missing if _sev_rank(e.severity) <= _sev_rank(gate_severity)]
+    missing_names = tuple(dict.fromkeys(e.check for e in required))
+    below_names = tuple(dict.fromkeys(e.check for e in missing if e not in required))
+    below_note = f"not run (below the gate): {', '.join(below_names)}" if below_names else ""
     found = found_summary(records)
     if not records and not missing:
         return Cell(status="not_run", reason="no check applies", package=package)
@@ -270,18 +283,20 @@ def _cell(records: list[Record], package: str | None, missing: Sequence[Expected
                                reason=short_reason(r), nodeid=r.nodeid, expected=r.expected, found=r.found,
                                category=r.category) for r in recs)
     worst = checks[0] if checks else None
-    required_missing = [e for e in missing if _sev_rank(e.severity) <= _sev_rank(gate_severity)]
-    if required_missing and (worst is None or _rank(worst.outcome) > _rank("missing")):
+    if required and (worst is None or _rank(worst.outcome) > _rank("missing")):
         reason = "not run: " + ", ".join(missing_names)
         if checks:
             n = sum(1 for c in checks if c.outcome == "passed")
             reason += f" ({n} other check{'s' if n != 1 else ''} passed)" if n else ""
-        first = required_missing[0]
+        if below_note:
+            reason += f"; {below_note}"
+        first = required[0]
         return Cell(status="missing", reason=_one_line(reason, 300), check=first.check, severity=first.severity,
-                    package=package, checks=checks, missing=missing_names, found=found)
+                    package=package, checks=checks, missing=missing_names, found=found,
+                    below_gate_not_run=below_names)
     if worst is None:  # only checks below the gate are missing here
-        return Cell(status="not_run", reason=_one_line("not run (below the gate): " + ", ".join(missing_names), 300),
-                    package=package, missing=missing_names)
+        return Cell(status="not_run", reason=_one_line(below_note, 300), package=package,
+                    below_gate_not_run=below_names)
     if worst.outcome == "passed":
         n = sum(1 for c in checks if c.outcome == "passed")
         names = ", ".join(dict.fromkeys(c.check for c in checks if c.outcome == "passed"))
@@ -294,16 +309,22 @@ def _cell(records: list[Record], package: str | None, missing: Sequence[Expected
         reason = f"{worst.check}: {worst.reason or worst.outcome}"
         if same:
             reason += f" (+{same} more {worst.outcome})"
+    if missing_names:  # required checks missing beside a worse verdict (a failure, an error)
+        reason += f"; not run: {', '.join(missing_names)}"
+    if below_note:
+        reason += f"; {below_note}"
     return Cell(status=worst.outcome, reason=_one_line(reason, 300), check=worst.check, severity=worst.severity,
-                category=worst.category, package=package, checks=checks, missing=missing_names, found=found)
+                category=worst.category, package=package, checks=checks, missing=missing_names, found=found,
+                below_gate_not_run=below_names)
 
 
 def build_matrix(records: Iterable[Record], *, expected: Iterable[ExpectedCheck] | None = None,
                  gate_severity: str = "critical") -> Matrix:
     """Build the matrix from records (any order; reruns de-duplicated by nodeid, last wins).
 
-    ``expected``: the checks the runs' contract requires (run headers); those without a record make their
-    cell ``missing`` (devices that no record mentions get a row too). ``gate_severity``: failures below it
+    ``expected``: the checks the runs' contract requires (run headers); those at or above ``gate_severity``
+    without a record make their cell ``missing`` and are counted in ``totals["missing"]``; those below it are
+    shown in their cell only (devices that no record mentions get a row too). ``gate_severity``: failures below it
     show as ``warning``. Rows are keyed by (farm host, adb serial); identity fields take the first non-null
     value seen for the row. Every row has a cell for every column.
     """
@@ -354,7 +375,7 @@ def build_matrix(records: Iterable[Record], *, expected: Iterable[ExpectedCheck]
                      for r in recs)
     return Matrix(columns=columns, packages=packages, devices=tuple(rows),
                   totals={k: totals.get(k, 0) for k in ("passed", "failed", "broken", "skipped", "warning")}
-                  | {"missing": len(missing)},
+                  | {"missing": sum(1 for e in missing if _sev_rank(e.severity) <= _sev_rank(gate_severity))},
                   generated_at=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
                   gate_severity=gate_severity, run_ids=tuple(dict.fromkeys(r.run_id for r in recs if r.run_id)))
 
@@ -381,6 +402,7 @@ def matrix_to_json(matrix: Matrix) -> dict[str, object]:
                         "status": c.status, "reason": c.reason, "check": c.check, "severity": c.severity,
                         "category": c.category, "package": c.package, "counts": c.counts(),
                         "found": c.found, "missing": list(c.missing),
+                        "below_gate_not_run": list(c.below_gate_not_run),
                         "checks": [{"check": ch.check, "outcome": ch.outcome, "severity": ch.severity,
                                     "reason": ch.reason, "expected": ch.expected, "found": ch.found,
                                     "category": ch.category, "nodeid": ch.nodeid} for ch in c.checks],
@@ -419,7 +441,8 @@ def _totals_line(matrix: Matrix) -> str:
 
 _LEGEND = ("Cell = worst status of its checks: FAIL (product defect at or above the gate) > ERROR (infrastructure "
            "stopped a check; nothing proven) > NOT RUN (a required check did not run) > WARN (a defect below the "
-           "gate) > PASS (what was found) > SKIP (no check applied).")
+           "gate) > PASS (what was found) > SKIP (no check applied) > — (nothing expected here, or only checks "
+           "below the gate that did not run).")
 
 
 def matrix_to_markdown(matrix: Matrix) -> str:
@@ -488,6 +511,8 @@ def matrix_to_html(matrix: Matrix) -> str:
             tip = "\n".join(f"{ch.outcome.upper()} {ch.check} [{ch.severity}]: {ch.reason}" for ch in c.checks)
             if c.missing:
                 tip += ("\n" if tip else "") + "NOT RUN " + ", ".join(c.missing)
+            if c.below_gate_not_run:
+                tip += ("\n" if tip else "") + "not run (below the gate) " + ", ".join(c.below_gate_not_run)
             tds.append(f'<td class="{c.status}" data-column="{e(col)}" data-status="{c.status}" title="{e(tip)}">'
                        f'<span class="st">{STATUS_LABEL[c.status]}</span> '
                        f'<span class="reason">{e(c.reason)}</span></td>')
@@ -516,15 +541,16 @@ def matrix_to_html(matrix: Matrix) -> str:
     )
 
 
-_GRID_WORD = {"failed": "FAIL", "broken": "ERROR", "missing": "NOTRUN", "warning": "WARN", "passed": "ok",
-              "skipped": "skip", "not_run": "-"}
+_GRID_HEAD = "model · region (serial)"
 
 
 def grid_lines(matrix: Matrix, width: int = 120) -> list[str]:
     """The matrix as a compact text grid for the end of a console run: one line per device, one short column
-    per app (``ok``, ``FAIL``, ``ERROR``, ``NOTRUN``, ``WARN``, ``skip``, ``-``), the device checks first.
+    per app with the matrix's own words (:data:`STATUS_LABEL`: ``PASS``, ``FAIL``, ``ERROR``, ``NOT RUN``,
+    ``WARN``, ``SKIP``, ``—``, as in the README), the device checks first.
 
-    Device text is neutralized; app names are cut to the column width.
+    Device text is neutralized; app names are cut to the column width. The label column is as wide as its header
+    or its longest label (within ``width``), so the header stays aligned with the rows.
     """
     if not matrix.devices:
         return ["(no device)"]
@@ -533,17 +559,18 @@ def grid_lines(matrix: Matrix, width: int = 120) -> list[str]:
     def label(c: str) -> str:
         return "device" if c == DEVICE_COLUMN else c
 
-    col_w = max(6, min(11, max(len(label(c)) for c in cols)))
-    label_w = max(12, min(width - len(cols) * (col_w + 1) - 1,
-                          max(len(neutralize(d.label)) for d in matrix.devices)))
+    words = max(len(w) for w in STATUS_LABEL.values())
+    col_w = max(words, min(11, max(len(label(c)) for c in cols)))
+    natural = max(len(_GRID_HEAD), max(len(neutralize(d.label)) for d in matrix.devices))
+    label_w = max(12, min(width - len(cols) * (col_w + 1) - 1, natural))
 
     def cut(text: str, w: int) -> str:
         return text if len(text) <= w else text[: w - 1] + "…"
 
-    head = f"{'model · region (serial)':<{label_w}} " + " ".join(f"{cut(label(c), col_w):<{col_w}}" for c in cols)
+    head = f"{cut(_GRID_HEAD, label_w):<{label_w}} " + " ".join(f"{cut(label(c), col_w):<{col_w}}" for c in cols)
     lines = [head.rstrip(), "-" * len(head.rstrip())]
     for d in matrix.devices:
-        cells = " ".join(f"{_GRID_WORD[d.cells[c].status]:<{col_w}}" for c in cols)
+        cells = " ".join(f"{STATUS_LABEL[d.cells[c].status]:<{col_w}}" for c in cols)
         lines.append(f"{cut(neutralize(d.label), label_w):<{label_w}} {cells}".rstrip())
     return lines
 

@@ -187,6 +187,8 @@ class RunHeader(BaseModel):
         devices: the devices this run covers (``host``, ``serial``, ``device_serial``, ``model``, ``region``,
             ``profile``, ``fingerprint``, ``build``, ``problem``).
         expected: every check the contract requires on the covered devices (:class:`ExpectedCheck`).
+        merged_runs: in a records file ``tools.report`` wrote for a merge (its ``--out``), the run ids merged
+            together: a report of that file uses all of them, not only its latest run. Empty otherwise.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -202,6 +204,7 @@ class RunHeader(BaseModel):
     listed: list[str] = []
     devices: list[dict[str, Any]] = []
     expected: list[ExpectedCheck] = []
+    merged_runs: list[str] = []
 
 
 @dataclass

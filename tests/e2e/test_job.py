@@ -162,3 +162,46 @@ def test_ctrl_c_exits_130_and_keeps_the_reports(seed_farm, tmp_path):
     assert proc.returncode == 130, out[-2000:] + err[-2000:]
     assert "interrupted" in err and "virtual farm" not in err
     assert (reports / "compliance.json").read_text() == "{}"
+
+
+def test_a_shard_with_no_device_writes_its_run_header_and_the_merge_counts_it(tmp_path):
+    """One device, two shards: shard 2/2 is empty. It exits 11 (no check ran), writes its run header (the farm it
+    listed, no device, nothing expected), and the merge of both shards is whole: it ships when the device passes."""
+    from virtual_device.testing import AdbServer, Farm
+
+    with AdbServer() as server, Farm(["mi5-cn"], server):
+        shards = [run_suites(tmp_path / f"s{k}", f"127.0.0.1:{server.port}", "--shard", f"{k}/2") for k in (1, 2)]
+    empty = shards[1]
+    assert empty.returncode == 11, empty.output[-3000:]
+    assert "shard 2/2 has no device: the farm lists 1 device(s)" in empty.output
+    assert "Traceback" not in empty.output
+    assert empty.records == [] and len(empty.headers) == 1
+    header = empty.headers[0]
+    assert header["shard"] == "2/2" and len(header["listed"]) == 1
+    assert header["devices"] == [] and header["expected"] == []
+    assert shards[0].returncode == 0, shards[0].output[-3000:]
+    argv = [sys.executable, "-m", "tools.report", "--out", str(tmp_path / "merged"), "--no-html"]
+    for s in shards:
+        argv += ["--records", str(s.results_dir.parent / "records.jsonl")]
+    merged = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert "merged shards 1/2, 2/2" in merged.stdout and "missing from the merge" not in merged.stdout
+    assert "shard 2/2 had no device" in merged.stdout
+
+
+def test_reports_or_out_naming_a_file_is_a_usage_error(tmp_path):
+    """`--reports FILE` (tools.job) and `--out FILE` (tools.romcheck, through the job) stop at once with exit 4,
+    no traceback, before any device or farm, and leave the file as it was."""
+    target = tmp_path / "a-file"
+    target.write_text("keep me")
+    for reports in (target, target / "sub", Path("/dev/null")):
+        done = job(reports)
+        assert done.returncode == 4, done.stdout + done.stderr
+        assert "a file, not a directory" in done.stderr and "Traceback" not in done.stdout + done.stderr
+        assert "virtual device" not in done.stdout
+    build = ROOT / "examples" / "builds" / "xiaomi-redmi8a-cn"
+    rom = subprocess.run([sys.executable, "-m", "tools.romcheck", str(build), "--out", str(target), "--no-html"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert rom.returncode == 4 and "a file, not a directory" in rom.stderr, rom.stdout + rom.stderr
+    assert "Traceback" not in rom.stdout + rom.stderr
+    assert target.read_text() == "keep me"

@@ -178,8 +178,11 @@ def test_a_partial_run_is_marked_and_kept_out_of_the_trend(tmp_path: Path) -> No
     assert proc.returncode == 1, proc.stdout
     records = reports / "records.jsonl"
     whole = records.read_text()
-    partial = tmp_path / "partial.jsonl"  # the same run with one check's record missing (as after -k)
-    partial.write_text("".join(whole.splitlines(keepends=True)[:-1]))
+    run_id = json.loads(whole.splitlines()[0])["run_id"]
+    partial = tmp_path / "partial.jsonl"  # the next run, with one check's record missing (as after -k)
+    partial.write_text("".join(whole.replace(run_id, run_id + "p").splitlines(keepends=True)[:-1]))
+    later = tmp_path / "later.jsonl"  # a whole run after it
+    later.write_text(whole.replace(run_id, run_id + "w"))
     base = ["--results", str(reports / "allure-results"), "--out", str(reports), "--no-single-file"]
 
     first = cli(*base, "--records", str(records), cwd=tmp_path)
@@ -193,5 +196,58 @@ def test_a_partial_run_is_marked_and_kept_out_of_the_trend(tmp_path: Path) -> No
     assert executors[0]["buildName"] == "run 2 (partial)"
     assert "partial: 1 required check not run" in executors[0]["reportName"]
 
-    again = cli(*base, "--records", str(records), cwd=tmp_path)
+    again = cli(*base, "--records", str(later), cwd=tmp_path)
     assert "trend points: 2" in again.stdout, again.stdout  # the whole runs only
+
+
+def test_rebuilding_the_same_run_replaces_its_trend_point(tmp_path: Path) -> None:
+    """Rebuilding the report of one run (tools.report again, e.g. after the job) never adds a trend point; the
+    next run adds one, and rebuilding that one replaces it."""
+    run = tmp_path / "run"
+    proc = run_synthetic(tmp_path / "w", run / "allure-results", run / "records.jsonl")
+    assert proc.returncode == 1, proc.stdout
+    records = run / "records.jsonl"
+    reports = tmp_path / "reports"
+    base = ["--results", str(run / "allure-results"), "--out", str(reports), "--no-single-file"]
+    run_id = json.loads(records.read_text().splitlines()[0])["run_id"]
+    partial = tmp_path / "partial.jsonl"  # a partial run first: it is never counted, even in the first report
+    partial.write_text("".join(records.read_text().replace(run_id, run_id + "p").splitlines(keepends=True)[:-1]))
+    assert "trend points: 1" in cli(*base, "--records", str(partial), cwd=tmp_path).stdout
+    for _ in range(3):
+        done = cli(*base, "--records", str(records), cwd=tmp_path)
+        assert "trend points: 1" in done.stdout, done.stdout + done.stderr
+    trend = json.loads((reports / "history" / "history-trend.json").read_text())
+    assert [t["buildOrder"] for t in trend] == [1]
+    other = tmp_path / "next.jsonl"  # the next run (another run id)
+    other.write_text(records.read_text().replace(run_id, run_id + "0"))
+    for _ in range(2):
+        done = cli(*base, "--records", str(other), cwd=tmp_path)
+        assert "trend points: 2" in done.stdout, done.stdout + done.stderr
+    trend = json.loads((reports / "history" / "history-trend.json").read_text())
+    assert [t["buildOrder"] for t in trend] == [2, 1]
+
+
+def test_a_report_elsewhere_never_writes_into_its_inputs(tmp_path: Path) -> None:
+    """--out elsewhere: the run's results and records are read, never written (categories, environment, executor,
+    history go to a copy in <out>/allure-results); a previous run's raw results there are set aside, not lost."""
+    run = tmp_path / "run"
+    proc = run_synthetic(tmp_path / "w", run / "allure-results", run / "records.jsonl")
+    assert proc.returncode == 1, proc.stdout
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    reports = tmp_path / "reports"
+    (reports / "allure-results").mkdir(parents=True)
+    (reports / "allure-results" / "old-result.json").write_text("{}")
+    args = ["--results", str(run / "allure-results"), "--records", str(run / "records.jsonl"), "--out", str(reports),
+            "--no-single-file"]
+    for _ in range(2):
+        done = cli(*args, cwd=tmp_path)
+        assert done.returncode == EXIT_PRODUCT_DEFECT, done.stdout + done.stderr
+        assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    copy = reports / "allure-results"
+    assert (copy / "categories.json").is_file() and (copy / "environment.properties").is_file()
+    assert not (copy / "old-result.json").exists()
+    (aside,) = (reports / ".replaced").iterdir()  # set aside once; our own copy is simply rebuilt
+    assert (aside / "allure-results" / "old-result.json").is_file()
+    assert (reports / "allure-report" / "index.html").is_file()
+    assert [json.loads(x)["nodeid"] for x in (reports / "records.jsonl").read_text().splitlines()[1:]] == \
+        [json.loads(x)["nodeid"] for x in (run / "records.jsonl").read_text().splitlines()[1:]]

@@ -123,7 +123,7 @@ def test_write_matrix_files_and_json_schema(tmp_path: Path) -> None:
                          "cells", "adb_serial", "device_serial", "build", "run_ids", "operator"}
     cell = mi4s["cells"]["Excel"]
     assert set(cell) == {"status", "reason", "check", "severity", "category", "package", "counts", "checks",
-                         "found", "missing"}
+                         "found", "missing", "below_gate_not_run"}
     assert cell["status"] == "failed" and cell["category"] == "Missing app"
     assert cell["counts"] == {"passed": 0, "failed": 1, "broken": 0, "skipped": 0, "warning": 0, "missing": 0}
     assert cell["checks"][0] == {"check": "presence", "outcome": "failed", "severity": "critical",
@@ -170,11 +170,12 @@ def test_a_required_check_that_did_not_run_makes_its_cell_not_run_even_next_to_p
                 _expected("s2", "Excel", "presence"), _expected("s1", "Word", "launch", severity="minor")]
     m = build_matrix(records, expected=expected)
     word = next(d for d in m.devices if d.serial == "s1").cells["Word"]
-    assert word.status == "missing" and word.missing == ("presence", "launch")
-    assert word.reason == "not run: presence, launch (1 other check passed)"
+    assert word.status == "missing" and word.missing == ("presence",)  # launch is minor: below the gate
+    assert word.below_gate_not_run == ("launch",)
+    assert word.reason == "not run: presence (1 other check passed); not run (below the gate): launch"
     mi4s = next(d for d in m.devices if d.serial == "s2")  # a device with no record at all still has its row
     assert mi4s.cells["Excel"].status == "missing" and mi4s.model == "MI 4S"
-    assert m.status == "missing" and m.totals["missing"] == 3
+    assert m.status == "missing" and m.totals["missing"] == 2  # the required ones only
     assert "NOT RUN" in matrix_to_markdown(m)
 
 
@@ -221,3 +222,74 @@ def test_a_cell_whose_only_missing_checks_are_below_the_gate_is_not_run() -> Non
     m = build_matrix([rec("s1", "Word")], expected=[_expected("s1", "Excel", "launch", severity="minor")])
     cell = m.devices[0].cells["Excel"]
     assert cell.status == "not_run" and cell.reason == "not run (below the gate): launch"
+
+
+def test_grid_header_lines_up_with_short_labels_and_uses_the_readme_words() -> None:
+    from harness.reporting.matrix import grid_lines
+
+    records = [rec("s1", "Word", model="A", region="CN"),
+               rec("s2", "Excel", model="B", outcome="failed", reason="[missing app] x")]
+    m = build_matrix(records, expected=[_expected("s1", "Excel", "presence")])
+    head, rule, *rows = grid_lines(m)
+    start = head.index("device")  # the first column starts at the same place in the header and in every row
+    assert all(row[start - 1] == " " and row[start] != " " for row in rows), [head, *rows]
+    assert len(rule) == len(head)
+    import re
+
+    words = re.compile(r"NOT RUN|PASS|FAIL|ERROR|WARN|SKIP|—")
+    assert all(not words.sub("", row[start:]).strip() for row in rows), rows  # the README's words, nothing else
+    assert "NOT RUN" in rows[0] and "FAIL" in rows[1] and "PASS" in rows[0]
+
+
+def test_required_not_run_is_one_number_in_console_totals_and_cells() -> None:
+    """A below-gate app (PowerPoint, normal) whose checks did not run is shown but never counted as required:
+    the console's "N required not run", compliance.json totals.missing and the cells' missing lists agree."""
+    from harness.reporting.gate import evaluate_gate, summary_lines
+    from harness.reporting.matrix import matrix_to_json
+
+    records = [rec("s1", "Excel", "version")]
+    expected = [_expected(s, app, check, severity="normal" if app == "PowerPoint" else "critical")
+                for s in ("s1", "s2") for app in ("Excel", "PowerPoint") for check in ("presence", "version")]
+    m = build_matrix(records, expected=expected)
+    doc = matrix_to_json(m)
+    cells = [c for d in doc["devices"] for c in d["cells"].values()]
+    lines = summary_lines(records, expected=expected)
+    required = len(evaluate_gate(records, expected=expected).not_run)
+    assert required == 3  # s1 Excel presence, s2 Excel presence and version
+    assert doc["totals"]["missing"] == sum(len(c["missing"]) for c in cells) == required
+    assert f", {required} required not run; 2 devices" in lines[1]
+    assert f"NOT RUN {required} required checks on 2 devices" in "\n".join(lines)
+    assert f"{required} required not run" in matrix_to_markdown(m)
+    ppt = next(d for d in m.devices if d.serial == "s1").cells["PowerPoint"]
+    assert ppt.status == "not_run" and ppt.missing == () and ppt.below_gate_not_run == ("presence", "version")
+    assert ppt.reason == "not run (below the gate): presence, version" and ppt.counts()["missing"] == 0
+    # at gate "normal" PowerPoint is required too: every view counts it
+    m_normal = build_matrix(records, expected=expected, gate_severity="normal")
+    assert m_normal.totals["missing"] == len(evaluate_gate(records, "normal", expected=expected).not_run) == 7
+
+
+def test_the_summary_counts_the_devices_the_run_covers_not_only_those_with_a_record() -> None:
+    """After a --lf run only some devices have records; "checks: …; N devices" and "NOT RUN … on N devices" agree."""
+    from harness.reporting.gate import summary_lines
+
+    expected = [_expected(s, "Word", "presence") for s in ("s1", "s2")]
+    lines = summary_lines([rec("s1", "Word", "presence")], expected=expected)
+    assert lines[1].endswith("; 2 devices") and "NOT RUN 1 required check on 1 device" in "\n".join(lines)
+
+
+def test_legends_and_readme_name_every_status_as_the_matrix_shows_it() -> None:
+    """compliance.json's `missing` is "NOT RUN" and `not_run` is "—": the README maps every status to its word,
+    and the compliance.md / .html legends explain every word, "—" included."""
+    from harness.reporting.matrix import STATUS_LABEL, matrix_to_html
+
+    from .synthetic import REPO
+
+    readme = (REPO / "README.md").read_text()
+    for status, word in STATUS_LABEL.items():
+        assert f"| `{status}` | {word} |" in readme, status
+    m = build_matrix([rec("s1", "Word")])
+    md, page = matrix_to_markdown(m), matrix_to_html(m)
+    legend = next(line for line in md.splitlines() if line.startswith("Cell = "))
+    for word in STATUS_LABEL.values():
+        assert f"{word} (" in legend, word
+        assert f"{word} (" in page, word

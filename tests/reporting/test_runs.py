@@ -11,10 +11,11 @@ from tools.report import select_runs
 from .helpers import rec
 
 
-def _write(path: Path, run_id: str, serial: str, *, shard: str | None = None, listed=("h/s1", "h/s2")) -> None:
+def _write(path: Path, run_id: str, serial: str, *, shard: str | None = None, listed=("h/s1", "h/s2"),
+           digest: str | None = "sha256:0a", options: dict | None = None) -> None:
     with RecordWriter(path) as w:
         w.write_header(RunHeader(run_id=run_id, started=f"2026-12-01T00:00:0{run_id[-1]}Z", shard=shard,
-                                 listed=list(listed),
+                                 listed=list(listed), profiles_digest=digest, options=options or {},
                                  expected=[ExpectedCheck(host="127.0.0.1:5037", serial=serial, check="presence",
                                                          package="com.microsoft.office.word", app="Word",
                                                          severity="critical")]))
@@ -68,3 +69,122 @@ def test_records_without_a_header_cannot_ship(tmp_path):
     sel = select_runs([path])
     assert sel.expected is None and "without a run header" in sel.coverage_problems[0]
     assert evaluate_gate(sel.records, coverage_problems=sel.coverage_problems).code == EXIT_PARTIAL
+
+
+def test_shards_checked_against_different_contracts_never_ship(tmp_path):
+    """Shard 3/3 ran with a lax --profiles (another profiles digest): the merge names the shards and is partial."""
+    a, b, c = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "c.jsonl"
+    _write(a, "r1", "s1", shard="1/3", listed=("h/s1", "h/s2", "h/s3"))
+    _write(b, "r2", "s2", shard="2/3", listed=("h/s1", "h/s2", "h/s3"))
+    _write(c, "r3", "s3", shard="3/3", listed=("h/s1", "h/s2", "h/s3"), digest="sha256:1b")
+    sel = select_runs([a, b, c])
+    assert len(sel.coverage_problems) == 1, sel.coverage_problems
+    problem = sel.coverage_problems[0]
+    assert "different contracts" in problem and "shard 3/3 (run r3" in problem and "shard 1/3 (run r1" in problem
+    assert evaluate_gate(sel.records, expected=sel.expected, coverage_problems=sel.coverage_problems).code \
+        == EXIT_PARTIAL
+    _write(c, "r4", "s3", shard="3/3", listed=("h/s1", "h/s2", "h/s3"))  # shard 3/3 again, with the contract
+    assert not select_runs([a, b, c]).coverage_problems
+
+
+def test_runs_merged_with_different_region_or_operator_overrides_never_ship(tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    _write(a, "r1", "s1", options={"region": None, "operator": "460-00"})
+    _write(b, "r2", "s2", options={"region": "IN", "operator": "460-00"})
+    problems = select_runs([a, b]).coverage_problems
+    assert len(problems) == 1 and "different --region" in problems[0] and "IN" in problems[0]
+    _write(b, "r3", "s2", options={"region": None, "operator": "46000"})  # written another way: the same
+    assert not select_runs([a, b]).coverage_problems
+    _write(b, "r4", "s2", options={"region": None, "operator": "405-857"})
+    both = select_runs([a, b]).coverage_problems  # b's latest run (r4) only
+    assert len(both) == 1 and "different --operator" in both[0]
+
+
+def test_the_report_gates_at_the_runs_own_severity_unless_told(tmp_path):
+    """A run gated at "normal" is not re-gated at "critical" by a rebuild that did not say so."""
+    from tools.report import main
+
+    path = tmp_path / "records.jsonl"
+    with RecordWriter(path) as w:
+        w.write_header(RunHeader(run_id="r1", started="2026-12-01T00:00:01Z", options={"gate_severity": "normal"}))
+        w.write(rec("s1", "Word", "presence").model_copy(update={"run_id": "r1"}))
+        w.write(rec("s1", "Word", "launch", outcome="failed", severity="normal",
+                    reason="[launch crash] x").model_copy(update={"run_id": "r1"}))
+    assert main(["--records", str(path), "--out", str(tmp_path / "out"), "--no-html"]) == 1
+    assert main(["--records", str(path), "--out", str(tmp_path / "out"), "--no-html",
+                 "--gate-severity", "critical"]) == 0
+
+
+def test_relative_records_and_alluredir_land_side_by_side_from_any_directory(tmp_path):
+    """pytest started outside the project: a relative --records is taken from the current directory, as
+    --alluredir is, so one run's outputs are not split between the project and the current directory."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import ROOT
+
+    argv = [sys.executable, "-m", "pytest", str(ROOT / "suites" / "test_presence.py"), "-p", "no:cacheprovider",
+            "--build", str(ROOT / "examples" / "builds" / "xiaomi-redmi8a-cn"), "-q",
+            "--records", "out/records.jsonl", "--alluredir", "out/allure-results"]
+    done = subprocess.run(argv, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert (tmp_path / "out" / "allure-results").is_dir(), done.stdout + done.stderr
+    assert (tmp_path / "out" / "records.jsonl").is_file(), done.stdout + done.stderr
+    assert read_runs(tmp_path / "out" / "records.jsonl")[0].records
+
+
+def test_merged_shards_write_their_records_into_out_and_read_back_as_the_merge(tmp_path, capsys):
+    """The out dir of a merge is one report: its records.jsonl holds the merged runs (header first per run) and
+    reports as the merge again; the previous run's records.jsonl and junit.xml there are set aside, not lost."""
+    import json
+
+    from tools.report import main
+
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    _write(a, "r1", "s1", shard="1/2")
+    _write(b, "r2", "s2", shard="2/2")
+    out = tmp_path / "reports"
+    out.mkdir()
+    _write(out / "records.jsonl", "r0", "s9")  # the previous run of this reports/ directory
+    (out / "junit.xml").write_text("<testsuites/>")
+    previous = (out / "records.jsonl").read_bytes()
+    assert main(["--records", str(a), "--records", str(b), "--out", str(out), "--no-html"]) == EXIT_SHIP
+    lines = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
+    assert [(x.get("type"), x["run_id"]) for x in lines] == [("run", "r1"), (None, "r1"), ("run", "r2"), (None, "r2")]
+    assert not (out / "junit.xml").exists()
+    (aside,) = (out / ".replaced").iterdir()
+    assert (aside / "records.jsonl").read_bytes() == previous and (aside / "junit.xml").is_file()
+    said = capsys.readouterr().out
+    assert "moved to" in said and "records:" in said
+    # the out dir reports as the merge it holds; a rebuild of the same merge changes nothing there
+    sel = select_runs([out / "records.jsonl"])
+    assert [r.run_id for r in sel.runs] == ["r1", "r2"] and not sel.coverage_problems
+    assert main(["--records", str(out / "records.jsonl"), "--out", str(out), "--no-html"]) == EXIT_SHIP
+    assert main(["--records", str(a), "--records", str(b), "--out", str(out), "--no-html"]) == EXIT_SHIP
+    assert len(list((out / ".replaced").iterdir())) == 1
+
+
+def test_out_that_is_a_file_is_a_usage_error_without_a_traceback(tmp_path, capsys):
+    from harness.reporting.gate import EXIT_USAGE
+    from tools.report import main
+
+    path = tmp_path / "records.jsonl"
+    _write(path, "r1", "s1")
+    target = tmp_path / "not-a-dir"
+    target.write_text("keep me")
+    for out in (target, target / "sub"):
+        assert main(["--records", str(path), "--out", str(out), "--no-html"]) == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert "a file, not a directory" in err and "Traceback" not in err
+    assert target.read_text() == "keep me"
+
+
+def test_setting_aside_twice_within_a_second_keeps_both(tmp_path):
+    from tools.report import set_aside
+
+    for text in ("first", "second"):
+        (tmp_path / "records.jsonl").write_text(text)
+        set_aside(tmp_path, ["records.jsonl", "junit.xml"])
+    kept = sorted(p.read_text() for p in (tmp_path / ".replaced").rglob("records.jsonl"))
+    assert kept == ["first", "second"]
