@@ -2,7 +2,8 @@
 
 ``python -m tools.release diff OLD NEW [--profiles P] [--json FILE|-]``
 
-OLD and NEW are each a run's ``records.jsonl`` (its latest run; any source: phones, builds, bugreports) or a ROM
+OLD and NEW are each a run's ``records.jsonl`` (its latest run, or the shards ``tools.report`` merged into it; any
+source: phones, builds, bugreports) or a ROM
 build (``target_files`` zip, unpacked partitions, a folder of region builds). A build is judged in-process by the
 same sources and pure checks the suites use (``harness.sources``, ``harness.checks``: presence, version,
 install_kind, enabled, app_region, region; launch needs a phone and is left out).
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import Error
-from harness.reporting.records import Run, observed_state, read_runs
+from harness.reporting.records import ExpectedCheck, Record, Run, observed_state
 from tools.offline_job import Parser
 
 SCHEMA_VERSION = 1
@@ -71,10 +72,16 @@ def _key(model: str | None, region: str | None, device: str | None = None) -> tu
 
 def side_from_run(run: Run, label: str) -> Side:
     """Rows of one records run (its latest record per nodeid), one per device."""
+    return side_from_records(run.records, run.header.expected if run.header else None, label)
+
+
+def side_from_records(records: Sequence[Record], expected: Sequence[ExpectedCheck] | None, label: str) -> Side:
+    """Rows of the records of one run, or of the runs ``tools.report`` merged (its latest record per nodeid), one
+    per device; ``expected``: the checks the run(s) required (None: not known), for the partial note."""
     from harness.reporting.gate import missing_checks
 
     rows: dict[tuple[str, str, str], Row] = {}
-    latest = {r.nodeid: r for r in run.records}
+    latest = {r.nodeid: r for r in records}
     for r in latest.values():
         device = r.device_serial or r.serial
         row = rows.setdefault(_key(r.model, r.region, device), Row(r.model, r.region, device))
@@ -86,7 +93,7 @@ def side_from_run(run: Run, label: str) -> Side:
             if r.observed is not None:
                 row.observed.setdefault(r.package, r.observed)
         row.verdicts[(r.package, r.check)] = r.outcome
-    not_run = len(missing_checks(run.records, run.header.expected)) if run.header else 0
+    not_run = len(missing_checks(records, expected)) if expected is not None else 0
     return Side(label, rows, not_run)
 
 
@@ -140,13 +147,16 @@ def load_side(path: str, profiles: Sequence[str]) -> Side:
     """
     p = Path(path)
     if p.is_file() and p.suffix == ".jsonl":
-        runs = read_runs(p)
-        if not runs:
+        from tools.report import select_runs
+
+        sel = select_runs([p])  # the latest run, or every run tools.report merged into this file
+        if not sel.runs:
             from harness.errors import UsageError
 
             raise UsageError(f"{path}: no run in this records file")
-        run = runs[-1]
-        return side_from_run(run, f"records {path} (run {run.run_id or '?'})")
+        ids = ", ".join(r.run_id or "?" for r in sel.runs)
+        return side_from_records(sel.records, sel.expected, f"records {path} (run{'s' if len(sel.runs) > 1 else ''} "
+                                 f"{ids})")
     return side_from_build(path, profiles)
 
 
