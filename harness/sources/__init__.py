@@ -14,6 +14,7 @@ The pytest plugin takes them with ``--build PATH`` / ``--bugreport PATH`` (repea
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import threading
@@ -51,6 +52,8 @@ class Target:
             (a bugreport): the signer check is then not applicable.
         problem: set when this one target could not be read while its siblings could (one region's build of a
             folder of builds): the row is reported broken with this error, the others are judged.
+        notes: what the reader passed over and the user should know (children of a folder of builds that are not
+            builds: ``global-V12.5.tgz``); shown by the tools and added to the evidence of every package state.
     """
 
     serial: str
@@ -61,6 +64,7 @@ class Target:
     evidence: Mapping[str, str] = field(default_factory=dict)
     signers: Mapping[str, PackageSigners | ParseError] | None = None
     problem: SourceError | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,8 @@ class OfflineDevice:
         return self._facts
 
     def inventory(self, packages: Sequence[str]) -> Inventory:
-        """Package states of ``packages``: the source's, or "not installed" for a package it does not have."""
+        """Package states of ``packages``: the source's, or "not installed" for a package it does not have; the
+        target's :attr:`Target.notes` are added to each state's evidence and section."""
         states: dict[str, PackageState] = {}
         for pkg in sorted(set(packages)):
             found = (self.target.packages(pkg) if callable(self.target.packages)
@@ -138,6 +143,11 @@ class OfflineDevice:
                 package=pkg, known=False, installed=False, listed=False,
                 evidence=(f"{self.target.source}: no APK of {pkg}",),
                 section=self.target.evidence.get(pkg, f"{self.target.source}: no APK of {pkg}"))
+            if self.target.notes:
+                st = states[pkg]
+                states[pkg] = dataclasses.replace(st, evidence=(*st.evidence, *self.target.notes),
+                                                  section="\n".join([st.section.rstrip("\n"), *self.target.notes])
+                                                  + "\n")
         return Inventory(serial=self.serial, packages=states, command=f"read {self.target.source}", round_trips=0)
 
     def apk_signers(self, states: Mapping[str, PackageState]) -> SignerInventory:
