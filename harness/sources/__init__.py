@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import logging
+import os
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -173,8 +175,37 @@ class OfflineDevice:
         raise DeviceUnavailable("not a live device (judged from a file)", serial=self.serial)
 
 
-def load_targets(kind: str, path: str | Path) -> list[Target]:
+def row_id(text: str) -> str:
+    """``text`` as a row identity: every character outside ``[A-Za-z0-9._:@/+#-]`` replaced by ``_``, at most 200."""
+    return re.sub(r"[^A-Za-z0-9._:@/+#-]", "_", text)[:200] or "_"
+
+
+def source_labels(paths: Sequence[str | Path]) -> list[str]:
+    """A name per input path for its rows (``build:<name>``): the file or folder name, with as many parent folder
+    names in front as it takes to tell apart inputs that share a name (``builds/xiaomi-redmi8a-cn`` and
+    ``x/xiaomi-redmi8a-cn``); the same path given twice gets ``~2``, ``~3`` … Same order as ``paths``."""
+    parts = [Path(os.path.abspath(p)).parts for p in paths]
+    depth = [1] * len(parts)
+    while True:
+        labels = ["/".join(pp[-d:]) for pp, d in zip(parts, depth, strict=True)]
+        clash = [i for i, label in enumerate(labels) if labels.count(label) > 1 and depth[i] < len(parts[i]) - 1]
+        if not clash:
+            break
+        for i in clash:
+            depth[i] += 1
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label}~{seen[label]}")
+    return out
+
+
+def load_targets(kind: str, path: str | Path, *, label: str | None = None) -> list[Target]:
     """The targets of one ``--build`` / ``--bugreport`` argument.
+
+    ``label`` (from :func:`source_labels`) replaces the path's name in the rows' identity (``build:<label>…``) when
+    several inputs of a run share a name.
 
     Raises:
         SourceError: the path does not exist or cannot be read as that kind (names file, member, line).
@@ -189,7 +220,11 @@ def load_targets(kind: str, path: str | Path) -> list[Target]:
     targets: list[Target] = module.load(p)
     if not targets:
         raise SourceError(f"nothing to judge in this {kind}", path=str(p))
+    if label is not None and label != p.name:
+        old, new = row_id(f"{kind}:{p.name}"), row_id(f"{kind}:{label}")
+        targets = [dataclasses.replace(t, serial=row_id(new + t.serial[len(old):]))
+                   if t.serial.startswith(old) else t for t in targets]
     return targets
 
 
-__all__ = ["KINDS", "OfflineDevice", "Target", "load_targets"]
+__all__ = ["KINDS", "OfflineDevice", "Target", "load_targets", "row_id", "source_labels"]
