@@ -245,6 +245,8 @@ def package_state(copies: list[FoundApk], splits: dict[str, list[FoundApk]], sou
     evidence.append("signer SHA-256: " + (", ".join(digests) if digests else
                                           f"not readable ({apk.signature})" if isinstance(apk.signature, ParseError)
                                           else "none"))
+    if isinstance(apk.signature, ApkSignature):
+        evidence.append(f"APK integrity: {apk.signature.integrity}")
     for other in copies:
         if other is not apk:
             evidence.append(f"also at {other.member}: versionName={other.info.version_name} "

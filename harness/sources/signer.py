@@ -10,17 +10,25 @@ A build's APK has not been through PackageManager yet, so the build reader also 
 refuse at its first boot scan and a phone's reader never sees: an APK whose JAR signature's ``.SF`` file says
 ``X-Android-APK-Signed: 2, 3`` (it was signed with those schemes) while the platform finds no such block and
 falls back to v1 — AOSP ``StrictJarVerifier.verifyCertificate``: "… is signed using APK Signature Scheme v2, but
-no such signature was found. Signature stripped?" (:func:`stripped_schemes`).
+no such signature was found. Signature stripped?" (:func:`stripped_schemes`); and an APK changed after it was
+signed: the v2/v3/v3.1 content digests are recomputed over every byte of the APK
+(:func:`harness.apksig.verify_content_digests`; about 1 GB/s of APK, read once in 1 MiB pieces). The v1 (JAR)
+per-entry digests are not checked: an APK signed with v1 only (or judged for API 23 and older, whose platform uses
+v1) is read for its certificates, not for its integrity.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import zipfile
 from typing import BinaryIO
 
-from harness.apksig import ApkSignature, read_stream_apk
+from harness.apksig import ApkSignature, read_stream_apk, verify_content_digests
 from harness.errors import ParseError
+
+NOT_VERIFIED = "not verified: no v2/v3 content digest (a v1-only signature's per-entry digests are not checked)"
+""":attr:`~harness.apksig.ApkSignature.integrity` of a build's APK whose content could not be checked."""
 
 SCHEME_IDS: dict[int, tuple[str, int]] = {2: ("v2", 24), 3: ("v3", 28)}
 """``X-Android-APK-Signed`` scheme ID → (scheme, first API level whose platform verifies it)."""
@@ -77,8 +85,8 @@ def stripped_schemes(stream: BinaryIO, signature: ApkSignature, sdk: int | None)
 def read_signature(stream: BinaryIO, *, device_path: str, source: str | None = None, member: str | None = None,
                    sdk: int | None = None) -> ApkSignature | ParseError:
     """The APK's signature, or the :class:`~harness.errors.ParseError` saying why it cannot be read (unsigned,
-    damaged signing block, signature stripped — module docstring): the signer check reports that app as broken,
-    the build's other verdicts stand.
+    damaged signing block, signature stripped, content changed after signing — module docstring): the signer check
+    reports that app as broken, the build's other verdicts stand.
 
     Args:
         stream: the APK (binary, seekable).
@@ -96,12 +104,18 @@ def read_signature(stream: BinaryIO, *, device_path: str, source: str | None = N
         stripped = stripped_schemes(stream, signature, sdk)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
         return ParseError(f"cannot read the v1 signature file (.SF): {exc}", command=command)
+    try:
+        checked = verify_content_digests(stream, signature)
+    except ParseError as exc:
+        return exc.with_context(command=command)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        return ParseError(f"cannot read the APK to check its content digests: {exc}", command=command)
     if stripped:
         return ParseError(f"signature stripped: the JAR signature says the APK was signed with "
                           f"{', '.join(stripped)} (X-Android-APK-Signed), but the APK has no such block (missing or "
                           f"damaged APK Signing Block); Android{f' (API {sdk})' if sdk else ''} refuses to install it "
                           "(StrictJarVerifier: 'Signature stripped?')", command=command)
-    return signature
+    return dataclasses.replace(signature, integrity=checked or NOT_VERIFIED)
 
 
 def signer_digests(signature: ApkSignature | ParseError | None, sdk: int | None) -> tuple[str, ...] | None:

@@ -190,3 +190,20 @@ def test_a_folder_of_region_builds_names_what_it_skips_and_an_incomplete_build_i
 
     state = OfflineDevice(targets[0]).inventory(["com.microsoft.office.word"]).packages["com.microsoft.office.word"]
     assert any("not builds, not judged" in e for e in state.evidence)
+
+
+def test_an_apk_changed_after_signing_is_refused(builds, tmp_path):
+    """A byte of the first local file header (its time field) changed after apksigner signed the APK: the zip
+    still reads and the signing block still verifies, but the v2/v3 content digests no longer match (apksigner:
+    DOES NOT VERIFY; Android refuses the APK)."""
+    build = _copy(builds, tmp_path, "tampered")
+    data = bytearray((build / WORD).read_bytes())
+    data[10] ^= 0x01  # local header of the first entry: last-modified time
+    (build / WORD).write_bytes(bytes(data))
+    (t,) = load_targets("build", build)
+    problem = t.signers["com.microsoft.office.word"]
+    assert isinstance(problem, ParseError) and "changed after it was signed" in str(problem)
+    assert f"{build}!{WORD}" in str(problem)
+    assert t.packages("com.microsoft.office.word").installed  # the manifest is still read: only the signer is broken
+    (zipped,) = load_targets("build", builds["good-target_files.zip"])  # digests hold through a zip member stream
+    assert not any(isinstance(s, ParseError) for s in zipped.signers.values())
