@@ -132,7 +132,8 @@ def _tree_problems(tree: BuildTree) -> None:
         what = first.reason if first.anywhere else (f"{first.reason}: an entry of an APK folder "
                                                     f"({first.device_path}) that cannot be read as an APK")
         raise SourceError(f"{what}{more}", path=tree.source, member=first.member,
-                          remedy="unpack the build again (regular .apk files; no symlink loops, no '..' names)")
+                          remedy="unpack or pack the build again (regular .apk files, each member name once, no "
+                                 "symlink loops, no '..' names)")
 
 
 def _check_folders(apks: list[FoundApk], source: str) -> None:

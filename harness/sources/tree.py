@@ -22,7 +22,8 @@ Entries a reader must not pass over in silence are listed in :attr:`BuildTree.pr
 runs (the caller decides which matter: :mod:`harness.sources.build` refuses those in its APK folders): a ``*.apk``
 that is not a regular file (a directory, a dangling symlink, a symlink loop, a FIFO), a symlinked folder that
 leads back into its own parents or to a folder already walked, and a zip member whose name has a ``.``/``..``
-component, an empty one or a backslash (``SYSTEM/app/Word/../Word/Word.apk``, ``SYSTEM\\app\\Word.apk``).
+component, an empty one or a backslash (``SYSTEM/app/Word/../Word/Word.apk``, ``SYSTEM\\app\\Word.apk``), or a name
+the zip holds twice.
 In an unpacked build, a symlinked folder is followed (as Android follows it on the phone) where ``follow(device
 path)`` says so — the APK folders — and only there: elsewhere (``system/vendor -> /vendor`` in a system-as-root
 dump) the host's own folders are not walked.
@@ -180,10 +181,16 @@ class ZipBuild(BuildTree):
                                      "directory of unpacked partitions")
         self._parts = {PARTITIONS[t] for t in tops if t in PARTITIONS}
         self._dirs = [i.filename for i in self.zip.infolist() if i.is_dir()]
+        counts: dict[str, int] = {}
+        for info in self.zip.infolist():
+            counts[info.filename] = counts.get(info.filename, 0) + 1
+        self._duplicates = sorted(name for name, n in counts.items() if n > 1)
         self.problems = []
 
     def members(self) -> Iterator[tuple[str, str]]:  # noqa: D102
-        self.problems = []
+        self.problems = [TreeProblem(_device_path(tuple(n.split("/")), PARTITIONS) or "?", n,
+                                     "the zip holds several entries of this name: which one the build uses cannot "
+                                     "be told", anywhere=True) for n in self._duplicates]
         for name in self._dirs:  # a directory entry named like an APK: nothing PackageManager could install
             dev = _device_path(tuple(name.rstrip("/").split("/")), PARTITIONS)
             if dev is not None and name.rstrip("/").endswith(".apk"):

@@ -207,3 +207,19 @@ def test_an_apk_changed_after_signing_is_refused(builds, tmp_path):
     assert t.packages("com.microsoft.office.word").installed  # the manifest is still read: only the signer is broken
     (zipped,) = load_targets("build", builds["good-target_files.zip"])  # digests hold through a zip member stream
     assert not any(isinstance(s, ParseError) for s in zipped.signers.values())
+
+
+def test_a_zip_holding_a_name_twice_is_broken(builds, tmp_path):
+    import warnings
+    import zipfile
+
+    out = tmp_path / "dup.zip"
+    src = zipfile.ZipFile(builds["good-target_files.zip"])
+    with src, zipfile.ZipFile(out, "w") as z, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns "Duplicate name"
+        for info in src.infolist():
+            z.writestr(info.filename, src.read(info))
+        z.writestr("SYSTEM/build.prop", "ro.build.version.sdk=29\n")
+    with pytest.raises(SourceError, match="several entries of this name") as err:
+        load_targets("build", out)
+    assert err.value.member == "SYSTEM/build.prop"
