@@ -308,7 +308,8 @@ def discover_offline(sources: Sequence[tuple[str, str]], *, profiles: ProfileSet
     """The targets of ROM builds / bugreports (``(kind, path)`` pairs, see :mod:`harness.sources`) as device cases.
 
     A source that cannot be read becomes a case with its :class:`~harness.errors.SourceError` as the problem
-    (reported as broken for that source), never a silent gap.
+    (reported as broken for that source), never a silent gap. Inputs of a kind that share a file or folder name
+    get rows named with their parent folders (:func:`harness.sources.source_labels`), so none collapses into another.
     """
     from harness.sources import OfflineDevice, load_targets, source_labels
 

@@ -300,10 +300,13 @@ def build_target(path: Path, *, serial: str | None = None) -> tuple[Target, Reso
 
 
 def load(path: Path) -> list[Target]:
-    """The targets of ``--build PATH``: one per build (several for a folder of region builds).
+    """The targets of ``--build PATH``: one per build (several for a folder of region builds, see
+    :func:`folder_children`: a region build that cannot be read, or has partition folders but no ``system/``, is a
+    target with ``problem`` set; the children that are not builds are named in every target's ``notes``).
 
     Raises:
-        SourceError: the path is not a build nor a folder of builds, or a build cannot be read.
+        SourceError: the path is not a build nor a folder of builds, a build with partition folders but no
+            ``system/`` (incomplete), or a build that cannot be read.
     """
     if path.is_file() or is_build_dir(path):
         return [build_target(path)[0]]
