@@ -4,7 +4,8 @@
 
 The build is ``examples/builds/xiaomi-redmi8a-cn`` padded to the size: ``--apps`` more APKs (copies of its
 system APKs under ``system/app/AppN/`` and ``product/priv-app/PrivN/``; the build still passes), two 400 MB APKs
-(a stored 400 MB asset after the manifest, in ``product/app``), and zero-filled ``.so`` padding files in
+(a stored 400 MB asset after the manifest, in ``product/app``, signed again with apksigner so that their v2/v3
+content digests — which the build reader verifies over every byte — hold), and zero-filled ``.so`` padding files in
 ``system/lib64``, ``vendor/lib64`` and ``product/media`` up to ``--size-gb``. It prints, each in a fresh process:
 
 * ``load``: :func:`harness.sources.load_targets` (properties + every APK's manifest and signers);
@@ -40,14 +41,27 @@ def _zeros(path: Path, size: int) -> None:
 
 
 def _big_apk(src: Path, dst: Path, size: int) -> None:
+    """``src`` with a stored ``size``-byte asset added, signed again (apksigner, the fixture partner key) so that
+    it stays an APK Android installs: adding a member moves the central directory away from the APK Signing
+    Block, and a v1-only fallback whose .SF names v2/v3 is refused as "signature stripped"."""
+    if sys.path[0] != str(ROOT):  # this checkout's tools/ and virtual_device/ (not benchmarks/virtual_device.py)
+        sys.path.insert(0, str(ROOT))
+    from tools.sample_builds import _run, make_key
+
     dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dst)
+    padded = dst.with_suffix(".padded")
+    shutil.copyfile(src, padded)
     block = b"\0" * CHUNK
-    with zipfile.ZipFile(dst, "a") as z, z.open(zipfile.ZipInfo("assets/padding.bin"), "w", force_zip64=True) as fh:
+    with zipfile.ZipFile(padded, "a") as z, z.open(zipfile.ZipInfo("assets/padding.bin"), "w") as fh:
         left = size
         while left > 0:
             fh.write(block[: min(CHUNK, left)])
             left -= CHUNK
+    with tempfile.TemporaryDirectory() as tmp:
+        key, cert, _digest = make_key(Path(tmp))
+        _run(["apksigner", "sign", "--key", str(key), "--cert", str(cert), "--out", str(dst), str(padded)])
+    padded.unlink()
+    dst.with_name(dst.name + ".idsig").unlink(missing_ok=True)
 
 
 def make_tree(out: Path, size_gb: float, apps: int) -> int:

@@ -21,8 +21,11 @@ Parsing: ZIP records by :mod:`zipfile`; certificates (DER X.509) and PKCS#7 by :
 block's length-prefixed binary records (not ASN.1) by :mod:`struct` following apksig. Each v2/v3 signer's signature
 over its signed data, and each link of a v3 key-rotation lineage (``proof-of-rotation`` attribute ``0x3ba06f8c``,
 ``V3SigningCertificateLineage``), is verified with the signer's public key (:mod:`cryptography`), so a lineage
-cannot be forged by a repackager. Whole-APK content digests are NOT verified (that needs every byte; the
-device's package manager verified them at install or boot scan).
+cannot be forged by a repackager. Whole-APK content digests are not verified when reading a phone's APKs (that
+needs every byte; the device's package manager verified them at install or boot scan); an APK at hand (a ROM
+build's, which no package manager has checked yet) can be checked with :func:`verify_content_digests`: the
+chunked SHA-256 / SHA-512 digest of the APK's contents, central directory and end record that each v2/v3/v3.1
+signer signed (source.android.com "APK Signature Scheme v2": 1 MiB chunks, ``0xa5`` / ``0x5a`` prefixes).
 
 Certificate digests are SHA-256 of the certificate's DER bytes exactly as stored in the APK, as
 ``apksigner verify --print-certs`` and CTS ``PackageUtil.computePackageSignatureDigest`` compute them.
@@ -267,12 +270,15 @@ def _key_text(key: object) -> str:
 class Signer:
     """One signer of a scheme: ``certs`` (the first is the signing certificate, the rest its chain as stored),
     ``min_sdk``/``max_sdk`` (v3/v3.1 only: the platform range the signer is for) and ``lineage`` (v3/v3.1 with key
-    rotation: the verified proof-of-rotation certificates, oldest first, ending with the signing certificate)."""
+    rotation: the verified proof-of-rotation certificates, oldest first, ending with the signing certificate) and
+    ``digests`` (v2/v3/v3.1: the signed ``(signature algorithm id, content digest)`` pairs, for
+    :func:`verify_content_digests`)."""
 
     certs: tuple[CertInfo, ...]
     min_sdk: int | None = None
     max_sdk: int | None = None
     lineage: tuple[CertInfo, ...] = ()
+    digests: tuple[tuple[int, bytes], ...] = ()
 
     @property
     def cert(self) -> CertInfo:
@@ -289,6 +295,10 @@ class ApkSignature:
         v1: JAR signers (one per ``META-INF/*.RSA|DSA|EC`` file: the PKCS#7's certificates); ``v1_files`` their names.
         v2 / v3 / v31: the signers of each APK Signature Scheme block (empty when the block is absent).
         other_blocks: IDs of the signing block's other pairs (verity padding, source stamp, ...), as hex text.
+        block_offset / cd_offset: where the APK Signing Block and the central directory start (None when there
+            is no signing block), for :func:`verify_content_digests`.
+        integrity: what a reader that had the whole APK checked of its content (``"v2, v3 content digests
+            (SHA-256) match"``), or ``""`` when nothing was (a phone's APK read by byte ranges).
     """
 
     path: str
@@ -300,6 +310,9 @@ class ApkSignature:
     v3: tuple[Signer, ...] = ()
     v31: tuple[Signer, ...] = ()
     other_blocks: tuple[str, ...] = ()
+    block_offset: int | None = None
+    cd_offset: int | None = None
+    integrity: str = ""
 
     @property
     def schemes(self) -> tuple[str, ...]:
@@ -437,7 +450,8 @@ def read_apk_signature(apk: SparseApk) -> ApkSignature:
                 others.append(f"0x{block_id:08x}")
     result = ApkSignature(path=apk.path, size=apk.size, bytes_read=apk.bytes_fetched, v1=tuple(v1_signers),
                           v1_files=tuple(i.filename for i, _, _ in v1_entries), v2=v2, v3=v3, v31=v31,
-                          other_blocks=tuple(others))
+                          other_blocks=tuple(others), block_offset=block_start,
+                          cd_offset=cd_start if block_start is not None else None)
     if not result.schemes:
         raise bad("the APK carries no signature (no META-INF/*.RSA|DSA|EC file and no v2/v3 block)")
     return result
@@ -557,7 +571,10 @@ def _signers(value: bytes, *, v3: bool, bad, label: str) -> tuple[Signer, ...]: 
         signatures = [(_Reader(s, f"{what} signature", bad)) for s in r.sequence("signatures")]
         public_key_der = r.prefixed()
         sd = _Reader(signed_data, f"{what} signed data", bad)
-        sd.sequence("digests")
+        digests = []
+        for raw_digest in sd.sequence("digests"):
+            d = _Reader(raw_digest, f"{what} digest", bad)
+            digests.append((d.u32(), d.prefixed()))
         cert_ders = sd.sequence("certificates")
         lineage: tuple[CertInfo, ...] = ()
         if v3:
@@ -595,7 +612,7 @@ def _signers(value: bytes, *, v3: bool, bad, label: str) -> tuple[Signer, ...]: 
                     lineage = _lineage(attr[4:], what, bad)
                     if lineage[-1].sha256 != certs[0].sha256:
                         raise bad(f"{what}: the lineage does not end with the signing certificate")
-        out.append(Signer(certs=certs, min_sdk=min_sdk, max_sdk=max_sdk, lineage=lineage))
+        out.append(Signer(certs=certs, min_sdk=min_sdk, max_sdk=max_sdk, lineage=lineage, digests=tuple(digests)))
     return tuple(out)
 
 
@@ -634,6 +651,108 @@ def _lineage(value: bytes, what: str, bad) -> tuple[CertInfo, ...]:  # noqa: ANN
     if not nodes:
         raise bad(f"{what}: empty lineage")
     return tuple(nodes)
+
+
+CHUNK_BYTES = 1024 * 1024
+"""Content-digest chunk size of APK Signature Scheme v2/v3."""
+
+_CHUNKED_DIGESTS: dict[int, type[hashes.HashAlgorithm]] = {
+    0x0101: hashes.SHA256, 0x0103: hashes.SHA256, 0x0201: hashes.SHA256, 0x0301: hashes.SHA256,
+    0x0102: hashes.SHA512, 0x0104: hashes.SHA512, 0x0202: hashes.SHA512,
+}
+"""Signature algorithm id → the hash of its chunked content digest (apksig ``ContentDigestAlgorithm``
+``CHUNKED_SHA256`` / ``CHUNKED_SHA512``). The ``VERITY_*`` ids (0x0421, 0x0423, 0x0425) use a Merkle tree digest
+that is not computed here."""
+
+
+def _end_record(stream: BinaryIO, size: int) -> tuple[int, bytes]:
+    """``(offset, bytes)`` of the end-of-central-directory record, found as apksig ``ZipUtils`` finds it: the last
+    ``PK\x05\x06`` whose comment length reaches exactly the end of the file."""
+    start = max(0, size - EOCD_MAX_TAIL)
+    stream.seek(start)
+    tail = stream.read(size - start)
+    for i in range(len(tail) - 22, -1, -1):
+        if tail[i:i + 4] == b"PK\x05\x06" and struct.unpack_from("<H", tail, i + 20)[0] == len(tail) - i - 22:
+            return start + i, tail[i:]
+    raise ValueError("no end of central directory record")
+
+
+def verify_content_digests(stream: BinaryIO, signature: ApkSignature) -> str:
+    """Check that the APK in ``stream`` is the one its v2/v3/v3.1 signers signed: recompute the chunked content
+    digest (contents before the signing block, central directory, end record with the central directory offset
+    replaced by the block's offset; 1 MiB chunks) of every chunked algorithm the signers list, compare.
+
+    Reads the whole APK once, in 1 MiB pieces (constant memory). Returns what was checked (``"v2, v3 content
+    digests (SHA-256) match"``), or ``""`` when there is nothing to check (no signing block, or only verity digests).
+
+    Raises:
+        ParseError: a digest differs (the APK was changed after signing), or the layout does not hold (the end
+            record does not follow the central directory). ``command`` names ``signature.path``.
+    """
+    def bad(message: str) -> ParseError:
+        return ParseError(message, command=f"read {signature.path} (APK content digests)")
+
+    if signature.block_offset is None or signature.cd_offset is None:
+        return ""
+    wanted: dict[int, list[tuple[str, bytes]]] = {}
+    for name, group in (("v2", signature.v2), ("v3", signature.v3), ("v3.1", signature.v31)):
+        for signer in group:
+            for algorithm, digest in signer.digests:
+                if algorithm in _CHUNKED_DIGESTS:
+                    wanted.setdefault(algorithm, []).append((name, digest))
+    if not wanted:
+        return ""
+    kinds = sorted({_CHUNKED_DIGESTS[a] for a in wanted}, key=lambda h: h.name)
+    size = stream.seek(0, io.SEEK_END)
+    try:
+        eocd_offset, eocd = _end_record(stream, size)
+    except ValueError as exc:
+        raise bad(str(exc)) from None
+    cd_size = struct.unpack_from("<I", eocd, 12)[0]
+    if signature.cd_offset + cd_size != eocd_offset:
+        raise bad(f"the central directory ({signature.cd_offset} + {cd_size} bytes) is not followed by the end "
+                  f"record at {eocd_offset}")
+    eocd = eocd[:16] + struct.pack("<I", signature.block_offset) + eocd[20:]
+    chunk_digests: dict[type[hashes.HashAlgorithm], list[bytes]] = {h: [] for h in kinds}
+
+    def add(chunk: bytes) -> None:
+        prefix = b"\xa5" + struct.pack("<I", len(chunk))
+        for h, out in chunk_digests.items():
+            ctx = hashlib.new(h.name)
+            ctx.update(prefix)
+            ctx.update(chunk)
+            out.append(ctx.digest())
+
+    for start, end in ((0, signature.block_offset), (signature.cd_offset, eocd_offset)):
+        stream.seek(start)
+        left = end - start
+        while left > 0:
+            want = min(CHUNK_BYTES, left)
+            chunk = stream.read(want)
+            while len(chunk) < want:  # a zip member's stream may return less than asked
+                more = stream.read(want - len(chunk))
+                if not more:
+                    raise bad(f"the APK ends at {end - left + len(chunk)} while {end} bytes were expected")
+                chunk += more
+            add(chunk)
+            left -= want
+    add(eocd)
+    top: dict[type[hashes.HashAlgorithm], bytes] = {}
+    for h, digests in chunk_digests.items():
+        ctx = hashlib.new(h.name)
+        ctx.update(b"\x5a" + struct.pack("<I", len(digests)))
+        for d in digests:
+            ctx.update(d)
+        top[h] = ctx.digest()
+    checked = set()
+    for algorithm, expected in wanted.items():
+        for scheme, digest in expected:
+            if digest != top[_CHUNKED_DIGESTS[algorithm]]:
+                raise bad(f"{scheme} content digest (algorithm 0x{algorithm:04x}) does not match the APK's bytes: "
+                          "the APK was changed after it was signed; Android refuses to install it")
+            checked.add(scheme)
+    return (f"{', '.join(sorted(checked))} content digests "
+            f"({', '.join(h.name.upper().replace('SHA', 'SHA-') for h in kinds)}) match")
 
 
 def read_stream_apk(path: str, stream: BinaryIO) -> ApkSignature:

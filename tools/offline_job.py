@@ -51,6 +51,36 @@ def parser(prog: str, description: str, what: str, epilog_example: str) -> Parse
     return p
 
 
+def input_kind_problem(kind: str, path: Path) -> str | None:
+    """Why ``path`` (which exists) cannot be an input of ``kind`` at all, or None: a bugreport is a file (zip or
+    text), a build a file (target_files zip) or a directory; a device node, FIFO or socket is neither."""
+    if kind == "bugreport":
+        if path.is_dir():
+            return "a directory: give a bugreport zip or text file (one argument per bugreport)"
+        if not path.is_file():
+            return "not a regular file: give a bugreport zip or text file"
+    elif not (path.is_file() or path.is_dir()):
+        return ("not a regular file or directory: give a target_files zip, a directory of unpacked partitions or a "
+                "folder of region builds")
+    return None
+
+
+def input_notes(kind: str, path: Path) -> list[str]:
+    """What the tool says before judging ``path``: for a folder of region builds, the children it does not read
+    (:func:`harness.sources.build.folder_children`; they are also in each row's evidence)."""
+    if kind != "build" or not path.is_dir():
+        return []
+    from harness.sources.build import folder_children, is_build_dir, partition_folders
+
+    if is_build_dir(path) or partition_folders(path):
+        return []
+    builds, ignored = folder_children(path)
+    if not builds or not ignored:
+        return []
+    return [f"{path}: not builds, not judged: {', '.join(ignored)} (judged: "
+            f"{', '.join(b.name for b in builds)})"]
+
+
 def run(kind: str, args: argparse.Namespace) -> int:
     """Run the suites on ``args.inputs`` as ``kind`` (``build`` or ``bugreport``) through the main job
     (:mod:`tools.job`: arguments checked first, a staging directory, the last good reports kept when nothing
@@ -61,6 +91,13 @@ def run(kind: str, args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such file or directory: {', '.join(missing)}; {args.out} is unchanged", file=sys.stderr)
         return 4
+    wrong = [f"{p} ({problem})" for p in args.inputs if (problem := input_kind_problem(kind, Path(p)))]
+    if wrong:
+        print(f"error: {'; '.join(wrong)}; {args.out} is unchanged", file=sys.stderr)
+        return 4
+    for p in args.inputs:
+        for note in input_notes(kind, Path(p)):
+            print(f"note: {note}", file=sys.stderr)
     argv = ["--reports", str(args.out), "--farm", "never", "--gate-severity", args.gate_severity]
     for path in args.inputs:
         argv += [f"--{kind}", str(Path(path).resolve())]

@@ -89,8 +89,9 @@ class PackageDump:
         found: the package manager knows the package at all (a ``Package [pkg]`` block in ``Packages:`` or
             ``Hidden system packages:``).
         installed: the live (``Packages:``) block exists and its ``User <user>:`` line says ``installed=true``
-            (no per-user lines at all, as on pre-4.2 builds, counts as installed; a ``User`` line list that
-            lacks ``user`` does not). A hidden factory copy alone never counts.
+            (no per-user lines at all counts as installed only before Android 4.2 — API 16 and older, or API
+            unknown —; from API 17 such a block is a parse problem; a ``User`` line list that lacks ``user`` does
+            not count). A hidden factory copy alone never counts.
         version_name: live ``versionName=`` — the whole rest of the line, spaces and brackets kept; None if absent.
         version_code: live ``versionCode=`` as int.
         code_path: live ``codePath=``.
@@ -171,6 +172,11 @@ class _Block:
                 return m.group(1)
         return None
 
+
+MULTI_USER_SDK = 17
+"""Android 4.2 (API 17) brought multiple users: from then on every package block of ``dumpsys package`` has a
+``User N:`` line per user (AOSP ``Settings.dumpPackageLPr``, ``for (UserInfo user : users)``); older builds
+print none."""
 
 DECISIVE_KEYS = ("versionName", "versionCode", "codePath", "pkgFlags", "flags")
 """Keys whose value decides a verdict: each is printed once per block; printed twice means the block is not what
@@ -355,7 +361,8 @@ def parse_dumpsys_package(text: str, package: str, user: int = 0, *, sdk: int | 
         ParseError: (command ``dumpsys package <package>``) when the text is binary, not ``dumpsys package``
             output at all (no known section header and no package block, e.g. ``Can't find service: package``),
             empty while ``sdk >= 24`` (the package service did not answer; Tradefed likewise retries when 0
-            packages are parsed), or ``Unable to find package`` names a different package.
+            packages are parsed), ``Unable to find package`` names a different package, or the package's live
+            block has no ``User N:`` line while ``sdk >= 17`` (:data:`MULTI_USER_SDK`: cut or garbled).
     """
     command = f"dumpsys package {package}"
     reject_binary(text, command)
@@ -424,6 +431,11 @@ def parse_dumpsys_package(text: str, package: str, user: int = 0, *, sdk: int | 
     users: dict[int, dict[str, str]] = {}
     if live is not None:
         users = {uid: kv for uid, (kv, _line) in live.users.items()}
+        if not users and sdk is not None and sdk >= MULTI_USER_SDK:
+            raise ParseError(f"{live.header.strip().rstrip(':')} has no 'User N:' line: Android 4.2 (API "
+                             f"{MULTI_USER_SDK}) and later print one per user in every package block (this is API "
+                             f"{sdk}), so the block is cut or garbled; whether the app is installed cannot be told",
+                             command=command, excerpt=excerpt(norm))
         if not users:
             installed = True
         elif user in users:

@@ -328,16 +328,22 @@ def discover_offline(sources: Sequence[tuple[str, str]], *, profiles: ProfileSet
     """The targets of ROM builds / bugreports (``(kind, path)`` pairs, see :mod:`harness.sources`) as device cases.
 
     A source that cannot be read becomes a case with its :class:`~harness.errors.SourceError` as the problem
-    (reported as broken for that source), never a silent gap.
+    (reported as broken for that source), never a silent gap. Inputs of a kind that share a file or folder name
+    get rows named with their parent folders (:func:`harness.sources.source_labels`), so none collapses into another.
     """
-    from harness.sources import OfflineDevice, load_targets
+    from harness.sources import OfflineDevice, load_targets, source_labels
 
+    kinds = sorted({kind for kind, _ in sources})
+    labels: dict[int, str] = {}
+    for k in kinds:  # rows are build:<label> / bugreport:<label>: same-named inputs of a kind get parent folders
+        index = [i for i, (kind, _) in enumerate(sources) if kind == k]
+        labels.update(zip(index, source_labels([sources[i][1] for i in index]), strict=True))
     cases: list[DeviceCase] = []
-    for kind, path in sources:
+    for i, (kind, path) in enumerate(sources):
         try:
-            targets = load_targets(kind, path)
+            targets = load_targets(kind, path, label=labels[i])
         except Error as exc:
-            cases.append(DeviceCase(serial=safe_id(f"{kind}:{Path(path).name}"), server=kind, problem=exc))
+            cases.append(DeviceCase(serial=safe_id(f"{kind}:{labels[i]}"), server=kind, problem=exc))
             continue
         for target in targets:
             if target.problem is not None:  # one unreadable build of a folder of builds: broken row of its own

@@ -420,8 +420,9 @@ OFFLINE_HOSTS = frozenset({"rom-build", "bugreport"})
 
 
 def _reached(d: DeviceRow) -> str:
-    """How the row was read: ``adb 127.0.0.1:33343 @ farm-a:5037``, or ``rom-build build:x.zip`` for a file."""
-    return f"{d.host} {d.serial}" if d.host in OFFLINE_HOSTS else f"adb {d.serial} @ {d.host}"
+    """How the row was read: ``adb 127.0.0.1:33343 @ farm-a:5037``, or the row's own ``build:x.zip`` /
+    ``bugreport:x.txt`` for a file (the serial already names the kind: not ``bugreport bugreport:x.txt``)."""
+    return d.serial if d.host in OFFLINE_HOSTS else f"adb {d.serial} @ {d.host}"
 
 
 def _column_label(col: str) -> str:

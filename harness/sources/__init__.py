@@ -14,8 +14,11 @@ The pytest plugin takes them with ``--build PATH`` / ``--bugreport PATH`` (repea
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
+import os
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +54,8 @@ class Target:
             (a bugreport): the signer check is then not applicable.
         problem: set when this one target could not be read while its siblings could (one region's build of a
             folder of builds): the row is reported broken with this error, the others are judged.
+        notes: what the reader passed over and the user should know (children of a folder of builds that are not
+            builds: ``global-V12.5.tgz``); shown by the tools and added to the evidence of every package state.
     """
 
     serial: str
@@ -61,6 +66,7 @@ class Target:
     evidence: Mapping[str, str] = field(default_factory=dict)
     signers: Mapping[str, PackageSigners | ParseError] | None = None
     problem: SourceError | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,8 @@ class OfflineDevice:
         return self._facts
 
     def inventory(self, packages: Sequence[str]) -> Inventory:
-        """Package states of ``packages``: the source's, or "not installed" for a package it does not have."""
+        """Package states of ``packages``: the source's, or "not installed" for a package it does not have; the
+        target's :attr:`Target.notes` are added to each state's evidence and section."""
         states: dict[str, PackageState] = {}
         for pkg in sorted(set(packages)):
             found = (self.target.packages(pkg) if callable(self.target.packages)
@@ -138,6 +145,11 @@ class OfflineDevice:
                 package=pkg, known=False, installed=False, listed=False,
                 evidence=(f"{self.target.source}: no APK of {pkg}",),
                 section=self.target.evidence.get(pkg, f"{self.target.source}: no APK of {pkg}"))
+            if self.target.notes:
+                st = states[pkg]
+                states[pkg] = dataclasses.replace(st, evidence=(*st.evidence, *self.target.notes),
+                                                  section="\n".join([st.section.rstrip("\n"), *self.target.notes])
+                                                  + "\n")
         return Inventory(serial=self.serial, packages=states, command=f"read {self.target.source}", round_trips=0)
 
     def apk_signers(self, states: Mapping[str, PackageState]) -> SignerInventory:
@@ -163,8 +175,37 @@ class OfflineDevice:
         raise DeviceUnavailable("not a live device (judged from a file)", serial=self.serial)
 
 
-def load_targets(kind: str, path: str | Path) -> list[Target]:
+def row_id(text: str) -> str:
+    """``text`` as a row identity: every character outside ``[A-Za-z0-9._:@/+#-]`` replaced by ``_``, at most 200."""
+    return re.sub(r"[^A-Za-z0-9._:@/+#-]", "_", text)[:200] or "_"
+
+
+def source_labels(paths: Sequence[str | Path]) -> list[str]:
+    """A name per input path for its rows (``build:<name>``): the file or folder name, with as many parent folder
+    names in front as it takes to tell apart inputs that share a name (``builds/xiaomi-redmi8a-cn`` and
+    ``x/xiaomi-redmi8a-cn``); the same path given twice gets ``~2``, ``~3`` … Same order as ``paths``."""
+    parts = [Path(os.path.abspath(p)).parts for p in paths]
+    depth = [1] * len(parts)
+    while True:
+        labels = ["/".join(pp[-d:]) for pp, d in zip(parts, depth, strict=True)]
+        clash = [i for i, label in enumerate(labels) if labels.count(label) > 1 and depth[i] < len(parts[i]) - 1]
+        if not clash:
+            break
+        for i in clash:
+            depth[i] += 1
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label}~{seen[label]}")
+    return out
+
+
+def load_targets(kind: str, path: str | Path, *, label: str | None = None) -> list[Target]:
     """The targets of one ``--build`` / ``--bugreport`` argument.
+
+    ``label`` (from :func:`source_labels`) replaces the path's name in the rows' identity (``build:<label>…``) when
+    several inputs of a run share a name.
 
     Raises:
         SourceError: the path does not exist or cannot be read as that kind (names file, member, line).
@@ -179,7 +220,11 @@ def load_targets(kind: str, path: str | Path) -> list[Target]:
     targets: list[Target] = module.load(p)
     if not targets:
         raise SourceError(f"nothing to judge in this {kind}", path=str(p))
+    if label is not None and label != p.name:
+        old, new = row_id(f"{kind}:{p.name}"), row_id(f"{kind}:{label}")
+        targets = [dataclasses.replace(t, serial=row_id(new + t.serial[len(old):]))
+                   if t.serial.startswith(old) else t for t in targets]
     return targets
 
 
-__all__ = ["KINDS", "OfflineDevice", "Target", "load_targets"]
+__all__ = ["KINDS", "OfflineDevice", "Target", "load_targets", "row_id", "source_labels"]

@@ -22,12 +22,20 @@ Sections, as AOSP dumpstate writes them (``frameworks/native/cmds/dumpstate``, `
   the ``DUMPSYS`` section), the full ``dumpsys package`` output, closed from Android 8 (API 26) by
   ``--------- 0.373s was the duration of dumpsys package, ending at: …``. Older reports end it at the next
   separator, dumpstate section or the end of the file. Only the ``Packages:`` and ``Hidden system packages:``
-  lists are kept; :func:`harness.parsers.parse_dumpsys_package` reads them, exactly as for a live phone.
+  lists are kept; :func:`harness.parsers.parse_dumpsys_package` reads them, exactly as for a live phone. A list
+  ends only at a real section title: dumpsys package prints an empty line before every title but the first
+  (AOSP ``DumpState.onTitlePrinted``; every corpus dump shows it) and a title is ``Words:`` at column 0. Any other
+  column-0 line inside a list (a log line written into the dump, binary junk, a versionName printed across lines)
+  makes the report broken at that line: the blocks around it cannot be told apart from it, and skipping it could
+  hide a ``User 0: installed=false`` line or the packages after it.
 
-A missing section, a property list that is cut or empty, a package dump without its ``Packages:`` list, one that
-timed out (``*** SERVICE 'package' DUMP TIMEOUT``) or that has no closing line on Android 8+: a
-:class:`~harness.errors.SourceError` naming the file, the zip member, the line and the section — the bugreport is
-*broken*, never passed.
+A missing section, a property list that is cut or empty or lacks all of ``ro.product.model`` / ``device`` /
+``name``, a package dump without its ``Packages:`` list, one that timed out (``*** SERVICE 'package' DUMP
+TIMEOUT``), a stray line inside its list, or on Android 8+ (API 26) one that does not end with its closing line
+(the file ends, or a separator / another service / section comes first), a line longer than
+:data:`MAX_LINE_CHARS`, a corrupt zip: a :class:`~harness.errors.SourceError` naming the file, the zip member, the
+line and the section — the bugreport is *broken*, never passed. A package block without a ``User N:`` line on
+API 17+ is a parse problem of that package (:func:`harness.parsers.parse_dumpsys_package`).
 
 Corpus: ``/work/shared/corpus/bugreports/`` (Android 2.3 CRLF without a fingerprint header line; Android 8.1 from
 an OEM phone; the MVT Android 10 fixture without a properties section).
@@ -55,6 +63,10 @@ HOST = "bugreport"
 MAIN_PATTERNS = ("bugreport-*.txt", "dumpstate-*.txt", "dumpState_*.log", "bugreport*.txt")
 """Names of the main dumpstate text in a bugreport zip without ``main_entry.txt`` (first match wins)."""
 
+MAX_LINE_CHARS = 1024 * 1024
+"""A longer line makes the bugreport broken: lines are read with at most this many characters held, so memory
+does not grow with a hostile file's longest line."""
+
 PROPS_SECTION = "SYSTEM PROPERTIES"
 PACKAGE_SECTION = "DUMP OF SERVICE package:"
 
@@ -68,6 +80,10 @@ _SECTION = re.compile(r"^------ .* ------$")
 _TIMEOUT = re.compile(r"^\*\*\* SERVICE 'package' DUMP TIMEOUT")
 _FINGERPRINT = re.compile(r"^Build fingerprint: '(?P<fp>[^']*)'")
 _KEEP = ("Packages", "Hidden system packages")
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_TITLE = re.compile(r"^[A-Za-z][^:/\t]*:$")
+"""A ``dumpsys package`` section title (``Packages:``, ``Preferred Activities User 0:``): words, one colon at the
+end, no ``/`` (a log line's ``W/Tag: text`` is not one)."""
 
 
 @dataclass
@@ -78,10 +94,15 @@ class Sections:
         props_text: the property lines (``[key]: [value]``), stray lines removed; None if no section.
         props_line: 1-based line of the properties header.
         props_closed: the section ended at its own duration line.
+        props_last_line: 1-based line of the last property line kept (None when there is none).
         package_text: header lines and the ``Packages:`` / ``Hidden system packages:`` lists of the package
             dump; None if no ``DUMP OF SERVICE package:``.
         package_line: 1-based line of ``DUMP OF SERVICE package:``.
         package_end: how the package dump ended: ``footer``, ``separator``, ``section``, ``eof``.
+        package_end_line: 1-based line where it ended (the last line read for ``eof``).
+        package_stray: ``(line, text)`` of the first column-0 line inside the ``Packages:`` / ``Hidden system
+            packages:`` list that is not a section title (not preceded by an empty line, or not shaped like
+            ``Title:``): another writer's line (a log line) in the dump; None when there is none.
         package_timeout: line of a ``*** SERVICE 'package' DUMP TIMEOUT`` message, or None.
         header_fingerprint: the ``Build fingerprint: '…'`` header line's value, or None (Android 2.3 has none).
         lines: lines read.
@@ -90,9 +111,12 @@ class Sections:
     props_text: str | None = None
     props_line: int | None = None
     props_closed: bool = False
+    props_last_line: int | None = None
     package_text: str | None = None
     package_line: int | None = None
     package_end: str | None = None
+    package_end_line: int | None = None
+    package_stray: tuple[int, str] | None = None
     package_timeout: int | None = None
     header_fingerprint: str | None = None
     lines: int = 0
@@ -110,11 +134,13 @@ def read_sections(lines: Iterator[str]) -> Sections:
     in_value = False
     pkg: list[str] = []
     keep = False
+    blank = True
     for number, line in enumerate(lines, start=1):
         out.lines = number
         if state == "props":
             if in_value:
                 props.append(line)
+                out.props_last_line = number
                 in_value = not line.endswith("]")
                 continue
             if _PROPS_END.match(line):
@@ -122,6 +148,7 @@ def read_sections(lines: Iterator[str]) -> Sections:
                 continue
             if _PROP_LINE.match(line):
                 props.append(line)
+                out.props_last_line = number
                 in_value = not line.endswith("]")
                 continue
             if not line.strip() or _STRAY.match(line):
@@ -129,14 +156,23 @@ def read_sections(lines: Iterator[str]) -> Sections:
             state = "scan"  # the first line of some other section's content: the property list is over
         if state == "package":
             if _PKG_FOOTER.match(line):
-                out.package_end, state = "footer", "scan"
+                out.package_end, state, out.package_end_line = "footer", "scan", number
                 continue
             if _SEPARATOR.match(line) or _SECTION.match(line) or line.startswith("DUMP OF SERVICE "):
                 out.package_end, state = ("section" if _SECTION.match(line) else "separator"), "scan"
+                out.package_end_line = number
             else:
                 if _TIMEOUT.match(line) and out.package_timeout is None:
                     out.package_timeout = number
+                blank_before, blank = blank, not line.strip()
                 if line and not line[0].isspace():
+                    if keep and not (blank_before and _TITLE.match(line)):
+                        # Not a title (dumpsys package prints an empty line before every title but the first):
+                        # some other writer's line (a log line) inside the list. What follows may belong to the
+                        # block before it or not: the list cannot be read safely.
+                        if out.package_stray is None:
+                            out.package_stray = (number, line)
+                        continue
                     keep = line.endswith(":") and line[:-1] in _KEEP
                     pkg.append(line)
                 elif keep:
@@ -149,7 +185,7 @@ def read_sections(lines: Iterator[str]) -> Sections:
                 state, out.props_line, props, in_value = "props", number, [], False
                 out.props_text = ""
             elif out.package_text is None and line == PACKAGE_SECTION:
-                state, out.package_line, pkg, keep = "package", number, [], False
+                state, out.package_line, pkg, keep, blank = "package", number, [], False, True
                 out.package_text = ""
         if state != "props" and out.props_line is not None and not out.props_text:
             out.props_text = "\n".join(props)
@@ -158,7 +194,7 @@ def read_sections(lines: Iterator[str]) -> Sections:
     if out.package_line is not None:
         out.package_text = "\n".join(pkg)
         if state == "package":
-            out.package_end = "eof"
+            out.package_end, out.package_end_line = "eof", out.lines
     return out
 
 
@@ -178,6 +214,11 @@ def check_sections(sec: Sections, *, path: str, member: str | None) -> tuple[dic
     except ParseError as exc:
         raise SourceError(f"{PROPS_SECTION} section unreadable: {exc.detail}", path=path, member=member,
                           line=sec.props_line, remedy=remedy) from None
+    if not any((props.get(f"ro.product.{k}") or "").strip() for k in ("model", "device", "name")):
+        last = f"; its last property is at line {sec.props_last_line}" if sec.props_last_line else ""
+        raise SourceError(f"{PROPS_SECTION} section is incomplete: no ro.product.model, ro.product.device or "
+                          f"ro.product.name among its {len(props)} properties{last} (cut short?): cannot tell the "
+                          "device", path=path, member=member, line=sec.props_line, remedy=remedy)
     sdk_raw = (props.get("ro.build.version.sdk") or "").strip()
     if not sdk_raw.isdigit() or int(sdk_raw) == 0:
         raise SourceError(f"{PROPS_SECTION} section has no usable ro.build.version.sdk ({sdk_raw!r})", path=path,
@@ -192,10 +233,19 @@ def check_sections(sec: Sections, *, path: str, member: str | None) -> tuple[dic
     if "Packages:" not in (sec.package_text or "").split("\n"):
         raise SourceError(f"the '{PACKAGE_SECTION}' section has no 'Packages:' list (dumpsys package failed or was "
                           "cut)", path=path, member=member, line=sec.package_line, remedy=remedy)
-    if sec.package_end == "eof" and sdk >= 26:
-        raise SourceError(f"the '{PACKAGE_SECTION}' section is cut short: the file ends before dumpsys's closing "
-                          "'--------- …was the duration of dumpsys package' line (written since Android 8)",
-                          path=path, member=member, line=sec.package_line, remedy=remedy)
+    if sec.package_stray is not None:
+        number, text = sec.package_stray
+        raise SourceError(f"a line inside the package list of '{PACKAGE_SECTION}' (line {sec.package_line}) "
+                          f"is not dumpsys package output: {text[:120]!r} (another writer's line, e.g. a log line, "
+                          "or a value printed across lines); the package blocks around it cannot be read safely",
+                          path=path, member=member, line=number, remedy=remedy)
+    if sdk >= 26 and sec.package_end != "footer":
+        how = ("the file ends" if sec.package_end == "eof" else
+               f"line {sec.package_end_line} starts another {'section' if sec.package_end == 'section' else 'service'}")
+        raise SourceError(f"the '{PACKAGE_SECTION}' section is cut short: {how} before dumpsys's closing "
+                          "'--------- …s was the duration of dumpsys package' line (written since Android 8, "
+                          f"API 26; this report is API {sdk})", path=path, member=member, line=sec.package_line,
+                          remedy=remedy)
     return props, sdk
 
 
@@ -235,6 +285,14 @@ def _main_text(path: Path) -> Iterator[tuple[io.TextIOBase, str | None]]:
         return
     with open(path, "rb") as raw:
         head = raw.read(4096)
+        if head.startswith(_ZIP_MAGIC) or path.suffix.lower() == ".zip":
+            try:
+                zipfile.ZipFile(path).close()
+                detail = "not a readable zip archive"
+            except (zipfile.BadZipFile, OSError) as exc:
+                detail = str(exc)
+            raise SourceError(f"corrupt zip: {detail}", path=str(path),
+                              remedy="give the intact bugreport zip from adb bugreport (copy it again)")
         if b"\x00" in head:
             raise SourceError("binary data: neither a bugreport zip nor a bugreport text", path=str(path),
                               remedy="give the zip adb bugreport wrote, or its main .txt")
@@ -242,8 +300,22 @@ def _main_text(path: Path) -> Iterator[tuple[io.TextIOBase, str | None]]:
         yield io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None), None
 
 
-def _lines(text: io.TextIOBase) -> Iterator[str]:
-    for line in text:
+def _lines(text: io.TextIOBase, *, path: str, member: str | None) -> Iterator[str]:
+    """The lines of ``text`` without line ends, each read with at most :data:`MAX_LINE_CHARS` characters held.
+
+    Raises:
+        SourceError: a line is longer than :data:`MAX_LINE_CHARS` (names file, member and line).
+    """
+    number = 0
+    while True:
+        line = text.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+            raise SourceError(f"line longer than {MAX_LINE_CHARS} characters: not dumpstate text (no real bugreport "
+                              "line is that long); not read further", path=path, member=member, line=number,
+                              remedy="give the zip adb bugreport wrote, or its main .txt")
         yield line.rstrip("\n")
 
 
@@ -255,7 +327,7 @@ def load(path: Path) -> list[Target]:
     """
     with _main_text(path) as (text, member):
         try:
-            sec = read_sections(_lines(text))
+            sec = read_sections(_lines(text, path=str(path), member=member))
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise SourceError(f"cannot read: {exc}", path=str(path), member=member,
                               remedy="the file is damaged: copy the bugreport again") from None

@@ -25,13 +25,22 @@ read by the device signer check's own reader (:mod:`harness.sources.signer`), an
 build's API level. A package found in several places: the system copy with the
 highest ``versionCode`` is the one PackageManager keeps (then a removable copy); every place is in the evidence.
 
-Any APK in those folders that cannot be read makes the whole build *broken* (a
-:class:`~harness.errors.SourceError` naming the build, the APK and the reason): an unreadable APK could be a
-required or a forbidden app, so no verdict about presence would be sound.
+An APK is a regular file named ``*.apk`` (lower case: Android's ``isApkFile`` ignores ``Word.APK``). Any APK in
+those folders that cannot be read makes the whole build *broken* (a :class:`~harness.errors.SourceError` naming
+the build, the APK and the reason): an unreadable APK could be a required or a forbidden app, so no verdict about
+presence would be sound. So does an entry there that is not a regular file (a folder named ``Word.apk``, a symlink
+loop, a dangling link), a zip member whose name cannot be placed (``..``, backslashes), and a folder of APKs that
+PackageManager would refuse as one package (two packages or versionCodes, a base twice, splits without a base:
+``ApkLiteParseUtils`` "Inconsistent package"). A symlinked app folder is followed, as Android follows it.
+
+A folder of region builds takes its ``.zip`` files and its sub-folders holding partition folders; one with
+partition folders but no ``system/`` is an incomplete build (a broken row); any other child (``.tgz``,
+``.ZIP.1``) is named in a note (:attr:`~harness.sources.Target.notes`), never skipped in silence.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +54,7 @@ from harness.sources import Target
 from harness.sources.apk import ApkInfo, read_apk
 from harness.sources.buildprop import ResolvedProps, resolve
 from harness.sources.signer import read_signature, signer_digests
-from harness.sources.tree import BuildTree, is_build_dir, open_build
+from harness.sources.tree import PARTITIONS, BuildTree, is_build_dir, open_build
 
 HOST = "rom-build"
 """What stands where a farm host stands, for a build row."""
@@ -100,29 +109,101 @@ class FoundApk:
         return self.device_path.rsplit("/", 1)[0] if "/" in rest else self.device_path
 
 
-def scan_apks(tree: BuildTree) -> tuple[dict[str, list[FoundApk]], dict[str, list[FoundApk]]]:
-    """Read every APK of the scan roots: ``({package: [copies]}, {code path: [split APKs]})``.
+def in_scan_folder(device_dir: str) -> bool:
+    """True when the folder ``device_dir`` (``/system/app/Word``) is inside a scan root, shallow enough to hold an
+    APK PackageManager installs: a symlinked folder there is followed (Android follows it)."""
+    for root in SCAN_ROOTS:
+        if device_dir.startswith(root.prefix):
+            return device_dir[len(root.prefix):].count("/") + 1 < _MAX_DEPTH
+    return False
+
+
+def _tree_problems(tree: BuildTree) -> None:
+    """SourceError for the first entry of an APK folder that :meth:`BuildTree.members` could not yield as a file
+    (an ``*.apk`` folder, symlink loop, dangling link, a ``..`` zip name): the app there could be required or
+    forbidden, so no presence verdict would be sound."""
+    relevant = [p for p in tree.problems
+                if p.anywhere or scan_root(p.device_path) or scan_root(posixpath.normpath(p.device_path))
+                or in_scan_folder(p.device_path)]
+    if relevant:
+        first = relevant[0]
+        more = f" (and {len(relevant) - 1} more: {', '.join(p.member for p in relevant[1:4])})" if len(relevant) > 1 \
+            else ""
+        what = first.reason if first.anywhere else (f"{first.reason}: an entry of an APK folder "
+                                                    f"({first.device_path}) that cannot be read as an APK")
+        raise SourceError(f"{what}{more}", path=tree.source, member=first.member,
+                          remedy="unpack or pack the build again (regular .apk files, each member name once, no "
+                                 "symlink loops, no '..' names)")
+
+
+def _check_folders(apks: list[FoundApk], source: str) -> None:
+    """What PackageManager checks when it parses a folder of APKs as one package (AOSP ``ApkLiteParseUtils.
+    composePackageLiteFromApks``): one package and one versionCode in the folder, each split name once, a base APK.
+    Android skips a folder that breaks one of these ("Inconsistent package …"); here the build is broken.
 
     Raises:
-        SourceError: an APK's manifest cannot be read (see :func:`harness.sources.apk.read_apk`); a signature that
-            cannot be read is kept on the :class:`FoundApk` instead (the signer check reports it).
+        SourceError: naming the folder and the two APKs that disagree.
+    """
+    folders: dict[str, list[FoundApk]] = {}
+    for apk in apks:
+        folders.setdefault(apk.code_path, []).append(apk)
+    for folder, group in folders.items():
+        first = group[0]
+        seen: dict[str | None, FoundApk] = {}
+        for apk in group:
+            what = None
+            if apk.info.package != first.info.package:
+                what = (f"inconsistent package: {apk.member} is {apk.info.package}, {first.member} is "
+                        f"{first.info.package}")
+            elif apk.info.version_code != first.info.version_code:
+                what = (f"inconsistent versionCode: {apk.member} has {apk.info.version_code}, {first.member} has "
+                        f"{first.info.version_code}")
+            elif apk.info.split in seen:
+                name = f"split {apk.info.split!r}" if apk.info.split else "a base APK"
+                what = f"{name} twice: {seen[apk.info.split].member} and {apk.member}"
+            if what:
+                raise SourceError(f"folder {folder} holds APKs Android will not install together ({what}); "
+                                  "PackageManager rejects the folder at boot", path=source, member=apk.member,
+                                  remedy="one app per folder: a base APK and its splits, same package and version")
+            seen[apk.info.split] = apk
+        if None not in seen:
+            names = ", ".join(a.member for a in group)
+            raise SourceError(f"folder {folder} holds split APKs but no base APK ({names}): PackageManager rejects "
+                              "it ('Missing base APK')", path=source, member=first.member)
+
+
+def scan_apks(tree: BuildTree, sdk: int | None = None) -> tuple[dict[str, list[FoundApk]], dict[str, list[FoundApk]]]:
+    """Read every APK of the scan roots: ``({package: [copies]}, {code path: [split APKs]})``.
+
+    An APK is a regular file whose name ends in ``.apk`` — lower case, as Android's ``ApkLiteParseUtils.isApkFile``
+    wants (``Word.APK`` is not installed). ``sdk`` is the build's API level (which signature schemes count).
+
+    Raises:
+        SourceError: an APK's manifest cannot be read (see :func:`harness.sources.apk.read_apk`); an entry of an APK
+            folder is not a regular file or has a ``..`` name; a folder holds APKs of two packages, two base APKs or
+            splits without a base. A signature that cannot be read is kept on the :class:`FoundApk` instead (the
+            signer check reports it).
     """
     found: dict[str, list[FoundApk]] = {}
     splits: dict[str, list[FoundApk]] = {}
+    every: list[FoundApk] = []
     for device_path, member in sorted(tree.members()):
-        if not device_path.lower().endswith(".apk"):
+        if not device_path.endswith(".apk"):
             continue
         root = scan_root(device_path)
         if root is None:
             continue
         with tree.open(member) as fh:
             info = read_apk(fh, source=tree.source, member=member)
-            signature = read_signature(fh, device_path=device_path)
+            signature = read_signature(fh, device_path=device_path, source=tree.source, member=member, sdk=sdk)
         apk = FoundApk(device_path, member, root, info, signature)
+        every.append(apk)
         if info.split:
             splits.setdefault(apk.code_path, []).append(apk)
             continue
         found.setdefault(info.package, []).append(apk)
+    _tree_problems(tree)
+    _check_folders(every, tree.source)
     return found, splits
 
 
@@ -165,6 +246,8 @@ def package_state(copies: list[FoundApk], splits: dict[str, list[FoundApk]], sou
     evidence.append("signer SHA-256: " + (", ".join(digests) if digests else
                                           f"not readable ({apk.signature})" if isinstance(apk.signature, ParseError)
                                           else "none"))
+    if isinstance(apk.signature, ApkSignature):
+        evidence.append(f"APK integrity: {apk.signature.integrity}")
     for other in copies:
         if other is not apk:
             evidence.append(f"also at {other.member}: versionName={other.info.version_name} "
@@ -189,15 +272,15 @@ def build_target(path: Path, *, serial: str | None = None) -> tuple[Target, Reso
     Raises:
         SourceError: corrupt zip, no ``build.prop``, an unreadable APK (names file, member, line).
     """
-    tree = open_build(path)
+    tree = open_build(path, follow=in_scan_folder)
     try:
         resolved = resolve(tree.read_text, source=str(path))
-        found, splits = scan_apks(tree)
+        sdk_text = resolved.props.get("ro.build.version.sdk", "")
+        sdk = int(sdk_text) if sdk_text.isdigit() else None
+        found, splits = scan_apks(tree, sdk)
     finally:
         tree.close()  # type: ignore[attr-defined]
     source = str(path)
-    sdk_text = resolved.props.get("ro.build.version.sdk", "")
-    sdk = int(sdk_text) if sdk_text.isdigit() else None
     states = {pkg: package_state(copies, splits, source, sdk) for pkg, copies in found.items()}
     signers = {pkg: package_signers(copies, splits) for pkg, copies in found.items()}
     scanned = "the app, priv-app and data-app folders of its partitions (and /cust/app)"
@@ -217,22 +300,31 @@ def build_target(path: Path, *, serial: str | None = None) -> tuple[Target, Reso
 
 
 def load(path: Path) -> list[Target]:
-    """The targets of ``--build PATH``: one per build (several for a folder of region builds).
+    """The targets of ``--build PATH``: one per build (several for a folder of region builds, see
+    :func:`folder_children`: a region build that cannot be read, or has partition folders but no ``system/``, is a
+    target with ``problem`` set; the children that are not builds are named in every target's ``notes``).
 
     Raises:
-        SourceError: the path is not a build nor a folder of builds, or a build cannot be read.
+        SourceError: the path is not a build nor a folder of builds, a build with partition folders but no
+            ``system/`` (incomplete), or a build that cannot be read.
     """
     if path.is_file() or is_build_dir(path):
         return [build_target(path)[0]]
-    children = sorted(c for c in path.iterdir()
-                      if (c.is_file() and c.suffix.lower() == ".zip") or is_build_dir(c))
+    if partition_folders(path):
+        raise _incomplete(path)
+    children, ignored = folder_children(path)
     if not children:
-        raise SourceError("neither a build nor a folder of builds (no system/ or SYSTEM/ folder, no .zip)",
+        raise SourceError("neither a build nor a folder of builds (no system/ or SYSTEM/ folder, no .zip)"
+                          + (f"; ignored: {', '.join(ignored)}" if ignored else ""),
                           path=str(path), remedy="give a target_files zip, a directory of unpacked partitions, "
                                                  "or a folder holding one of those per region")
+    note = (f"{path}: not builds, not judged: {', '.join(ignored)} (only target_files .zip files and folders of "
+            "unpacked partitions are read)") if ignored else None
     built: list[tuple[Path, Target | None, SourceError | None]] = []
     for child in children:
         try:
+            if partition_folders(child) and not is_build_dir(child):
+                raise _incomplete(child)
             built.append((child, build_target(child)[0], None))
         except SourceError as exc:  # one unreadable region build is its own broken row, not the others' problem
             built.append((child, None, exc))
@@ -242,8 +334,41 @@ def load(path: Path) -> list[Target]:
         tag = region if region and regions.count(region) == 1 else child.stem
         serial = _safe(f"build:{path.name}#{tag}")
         if target is None:
-            named.append(Target(serial=serial, host=HOST, props={}, packages={}, source=str(child), problem=problem))
+            named.append(Target(serial=serial, host=HOST, props={}, packages={}, source=str(child), problem=problem,
+                                notes=(note,) if note else ()))
         else:
             named.append(Target(serial=serial, host=HOST, props=target.props, packages=target.packages,
-                                source=target.source, evidence=target.evidence, signers=target.signers))
+                                source=target.source, evidence=target.evidence, signers=target.signers,
+                                notes=(note,) if note else ()))
     return named
+
+
+def partition_folders(path: Path) -> list[str]:
+    """Names of ``path``'s sub-folders that are partitions of a build (``system``, ``vendor``, ``PRODUCT`` …)."""
+    if not path.is_dir():
+        return []
+    return sorted(c.name for c in path.iterdir() if c.is_dir() and c.name.upper() in PARTITIONS)
+
+
+def _incomplete(path: Path) -> SourceError:
+    return SourceError(f"incomplete build: it has {', '.join(f'{n}/' for n in partition_folders(path))} but no "
+                       "system/ folder (no build.prop of the system partition, no system apps)", path=str(path),
+                       remedy="unpack the system partition too (system/ or system/system/ for a system-as-root dump)")
+
+
+def folder_children(path: Path) -> tuple[list[Path], list[str]]:
+    """The builds of a folder of region builds and the names of the children that are not read.
+
+    A build is a ``.zip`` file (case-insensitive suffix: a target_files zip) or a folder holding at least one
+    partition folder (one without ``system/`` is an *incomplete* build: :func:`load` makes it a broken row).
+    Everything else (``.tgz``, ``.ZIP.1``, notes, empty folders) is returned by name in the second list, so the
+    caller can say it was not judged.
+    """
+    builds: list[Path] = []
+    ignored: list[str] = []
+    for child in sorted(path.iterdir()):
+        if (child.is_file() and child.suffix.lower() == ".zip") or partition_folders(child):
+            builds.append(child)
+        else:
+            ignored.append(child.name + ("/" if child.is_dir() else ""))
+    return builds, ignored

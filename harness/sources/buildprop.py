@@ -51,6 +51,11 @@ _SOURCES_R = ("odm", "product", "system_ext", "system", "vendor")
 _ORDER_Q = "product,product_services,odm,vendor,system"
 _ORDER_R = "product,odm,vendor,system_ext,system"
 _MAX_IMPORT_DEPTH = 8
+MAX_FILES_LOADED = 64
+"""Property files read for one build, imports included (a real build reads about 10): beyond this the build is
+broken — an ``import`` fan-out (a file importing others many times over) would otherwise grow as n^depth."""
+MAX_LINES_LOADED = 200_000
+"""Property lines read for one build, imports included (a real build has a few thousand)."""
 _EXPAND_RE = re.compile(r"\$\{([^}:]+)(?::-([^}]*))?\}")
 
 
@@ -201,9 +206,14 @@ def resolve(reader: Reader, *, source: str | None = None) -> ResolvedProps:
     ``/system/build.prop`` must exist; every other file is optional (absent partitions are normal). ``source``
     (the build, for messages) is named in the error when it does not.
 
+    An ``import`` of a file already being read on the same import chain (same file and filter) is not followed
+    (a note says so); imports nest at most ``_MAX_IMPORT_DEPTH`` deep; at most :data:`MAX_FILES_LOADED` files and
+    :data:`MAX_LINES_LOADED` lines are read in all.
+
     Raises:
-        SourceError: no ``/system/build.prop`` in the build, a binary property file, or an API level that cannot
-            be read (file and line named).
+        SourceError: no ``/system/build.prop`` in the build, a binary property file, an API level that cannot be
+            read (file and line named), or more files or lines than the caps (naming the import line that went
+            over).
     """
     system = reader("/system/build.prop")
     if system is None:
@@ -213,22 +223,40 @@ def resolve(reader: Reader, *, source: str | None = None) -> ResolvedProps:
     sdk = build_sdk(parse_build_prop(system[0], source=system[1]), source=system[1])
     out = ResolvedProps(sdk=sdk)
     write_once = sdk <= 28
+    budget = {"files": 0, "lines": 0}
 
-    def load(path: str, flt: str | None, depth: int) -> bool:
+    def load(path: str, flt: str | None, chain: tuple[tuple[str, str | None], ...],
+             where: str | None = None) -> bool:
         found = reader(path)
         if found is None:
             return False
         text, name = found
+        budget["files"] += 1
+        if budget["files"] > MAX_FILES_LOADED:
+            raise SourceError(f"more than {MAX_FILES_LOADED} property files read (import lines fan out: the same "
+                              "files imported over and over); not a build init could boot", path=source,
+                              member=where or name,
+                              remedy="check the import lines of the build's property files")
+        entries = parse_build_prop(text, source=name)
+        budget["lines"] += len(entries)
+        if budget["lines"] > MAX_LINES_LOADED:
+            raise SourceError(f"more than {MAX_LINES_LOADED} property lines read (imports included)", path=source,
+                              member=where or name, remedy="check the import lines of the build's property files")
         out.files.append(name)
-        for entry in parse_build_prop(text, source=name):
+        chain = (*chain, (path, flt))
+        for entry in entries:
             if isinstance(entry, ImportLine):
                 target = _expand(entry.path, out.props) if sdk >= 29 else entry.path
                 if flt is not None:  # init ignores import lines while reading a filtered file
                     continue
-                if depth >= _MAX_IMPORT_DEPTH:
+                if (target, entry.filter) in chain:
+                    note = f"{name}:{entry.line}: import {target} not followed (it imports itself, directly or not)"
+                    if note not in out.notes:
+                        out.notes.append(note)
+                elif len(chain) > _MAX_IMPORT_DEPTH:
                     out.notes.append(f"{name}:{entry.line}: import {target} not followed (imports nested deeper "
                                      f"than {_MAX_IMPORT_DEPTH})")
-                elif not load(target, entry.filter, depth + 1):
+                elif not load(target, entry.filter, chain, f"{name}:{entry.line}"):
                     out.notes.append(f"{name}:{entry.line}: import {target}: not in the build (device-specific or "
                                      "absent); init skips it too")
                 continue
@@ -241,9 +269,9 @@ def resolve(reader: Reader, *, source: str | None = None) -> ResolvedProps:
         return True
 
     for pf in load_order(sdk):
-        if not load(pf.path, pf.filter, 0):
+        if not load(pf.path, pf.filter, ()):
             for legacy in pf.legacy:
-                load(legacy, pf.filter, 0)
+                load(legacy, pf.filter, ())
     if sdk >= 29:
         _derive_product_props(out)
         _derive_fingerprint(out)

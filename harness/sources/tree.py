@@ -17,14 +17,26 @@ will see (``/system/app/Word/Word.apk``), so the rest of the harness (``harness.
 A partition that the build does not have separately is looked up where a phone without it keeps it:
 ``/vendor`` → ``/system/vendor``, ``/product`` → ``/system/product``, ``/system_ext`` → ``/system/system_ext``,
 ``/odm`` → ``/vendor/odm``.
+
+Entries a reader must not pass over in silence are listed in :attr:`BuildTree.problems` while :meth:`members`
+runs (the caller decides which matter: :mod:`harness.sources.build` refuses those in its APK folders): a ``*.apk``
+that is not a regular file (a directory, a dangling symlink, a symlink loop, a FIFO), a symlinked folder that
+leads back into its own parents or to a folder already walked, and a zip member whose name has a ``.``/``..``
+component, an empty one or a backslash (``SYSTEM/app/Word/../Word/Word.apk``, ``SYSTEM\\app\\Word.apk``), or a name
+the zip holds twice.
+In an unpacked build, a symlinked folder is followed (as Android follows it on the phone) where ``follow(device
+path)`` says so — the APK folders — and only there: elsewhere (``system/vendor -> /vendor`` in a system-as-root
+dump) the host's own folders are not walked.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -45,14 +57,34 @@ MAX_PROP_FILE_BYTES = 4 * 1024 * 1024
 """A property file larger than this is not a property file (read refuses it instead of loading it)."""
 
 
+@dataclass(frozen=True)
+class TreeProblem:
+    """An entry of the build that :meth:`BuildTree.members` did not yield as a file, and why.
+
+    Attributes:
+        device_path: where it would be on the phone (``/system/app/Word/Word.apk``).
+        member: its name in the build (``system/app/Word/Word.apk``; a zip member's name as stored).
+        reason: what is wrong (``a directory, not an APK file``, ``symlink loop`` …).
+        anywhere: the entry makes the whole build unreadable wherever it is (a zip member name that cannot be
+            placed), not only in an APK folder.
+    """
+
+    device_path: str
+    member: str
+    reason: str
+    anywhere: bool = False
+
+
 class BuildTree:
     """Files of one build by on-device path. Subclasses: :class:`ZipBuild`, :class:`DirBuild`.
 
     Attributes:
         source: the zip or directory, as given (for messages).
+        problems: entries not yielded by the last full :meth:`members` pass (module docstring), in walk order.
     """
 
     source: str
+    problems: list[TreeProblem]
 
     def members(self) -> Iterator[tuple[str, str]]:
         """Every regular file as ``(device path, member name)``; member names are what messages show."""
@@ -148,10 +180,29 @@ class ZipBuild(BuildTree):
                               remedy="give the build's target_files zip (SYSTEM/, VENDOR/, PRODUCT/ … trees) or a "
                                      "directory of unpacked partitions")
         self._parts = {PARTITIONS[t] for t in tops if t in PARTITIONS}
+        self._dirs = [i.filename for i in self.zip.infolist() if i.is_dir()]
+        counts: dict[str, int] = {}
+        for info in self.zip.infolist():
+            counts[info.filename] = counts.get(info.filename, 0) + 1
+        self._duplicates = sorted(name for name, n in counts.items() if n > 1)
+        self.problems = []
 
     def members(self) -> Iterator[tuple[str, str]]:  # noqa: D102
+        self.problems = [TreeProblem(_device_path(tuple(n.split("/")), PARTITIONS) or "?", n,
+                                     "the zip holds several entries of this name: which one the build uses cannot "
+                                     "be told", anywhere=True) for n in self._duplicates]
+        for name in self._dirs:  # a directory entry named like an APK: nothing PackageManager could install
+            dev = _device_path(tuple(name.rstrip("/").split("/")), PARTITIONS)
+            if dev is not None and name.rstrip("/").endswith(".apk"):
+                self.problems.append(TreeProblem(dev, name, "a directory entry, not an APK file"))
         for name in self._infos:
-            dev = _device_path(tuple(name.split("/")), PARTITIONS)
+            parts = tuple(name.split("/"))
+            dev = _device_path(parts, PARTITIONS)
+            if "\\" in name or any(p in ("", ".", "..") for p in parts):
+                self.problems.append(TreeProblem(dev or "?", name, "member name with a backslash or an empty, '.' "
+                                                 "or '..' component: where it lands on the phone cannot be told",
+                                                 anywhere=True))
+                continue
             if dev is not None:
                 yield dev, name
 
@@ -180,9 +231,11 @@ class DirBuild(BuildTree):
         SourceError: the directory has no ``system`` (or ``SYSTEM``) folder.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, follow: Callable[[str], bool] | None = None) -> None:
         self.source = str(path)
         self.root = path
+        self.problems = []
+        self._follow = follow or (lambda _device_dir: False)
         self._tops: dict[str, Path] = {}
         for child in sorted(path.iterdir()):
             name = child.name.upper()
@@ -201,22 +254,60 @@ class DirBuild(BuildTree):
         self._boot = boot if boot.is_dir() else None
 
     def members(self) -> Iterator[tuple[str, str]]:  # noqa: D102
+        self.problems = []
         roots = [(PARTITIONS[name], top) for name, top in self._tops.items()]
         if self._boot is not None:
             roots.append(("", self._boot))
+        followed: set[tuple[int, int]] = set()
         for mount, top in roots:
-            for dirpath, dirnames, filenames in os.walk(top):
-                dirnames.sort()
-                rel_dir = os.path.relpath(dirpath, top)
-                for fn in sorted(filenames):
-                    full = os.path.join(dirpath, fn)
-                    try:
-                        if not stat.S_ISREG(os.stat(full).st_mode):
-                            continue
-                    except OSError:
-                        continue
-                    rel = fn if rel_dir == "." else f"{rel_dir}/{fn}"
-                    yield f"{mount}/{rel}", os.path.relpath(full, self.root)
+            st = os.stat(top)
+            yield from self._walk(str(top), mount, os.path.relpath(top, self.root), ((st.st_dev, st.st_ino),),
+                                  followed)
+
+    def _walk(self, folder: str, device_dir: str, member_dir: str, parents: tuple[tuple[int, int], ...],
+              followed: set[tuple[int, int]]) -> Iterator[tuple[str, str]]:
+        """Regular files under ``folder`` (sorted by name), recording :class:`TreeProblem` entries on the way."""
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            self.problems.append(TreeProblem(device_dir, member_dir, f"folder not readable: {exc.strerror}"))
+            return
+        for entry in entries:
+            device = f"{device_dir}/{entry.name}"
+            member = entry.name if member_dir == "." else f"{member_dir}/{entry.name}"
+            apk = entry.name.endswith(".apk")
+            try:
+                st = os.stat(entry.path)  # follows symlinks
+            except OSError as exc:
+                if apk or (entry.is_symlink() and self._follow(device)):
+                    what = "symlink loop" if exc.errno == errno.ELOOP else f"dangling symlink ({exc.strerror})"
+                    self.problems.append(TreeProblem(device, member, what))
+                continue
+            if stat.S_ISREG(st.st_mode):
+                yield device, member
+                continue
+            if not stat.S_ISDIR(st.st_mode):
+                if apk:
+                    self.problems.append(TreeProblem(device, member, "not a regular file (a FIFO, socket or device)"))
+                continue
+            if apk:
+                self.problems.append(TreeProblem(device, member, "a directory, not an APK file"))
+            key = (st.st_dev, st.st_ino)
+            if entry.is_symlink():
+                if not self._follow(device):
+                    continue
+                if key in parents:
+                    self.problems.append(TreeProblem(device, member, f"symlink loop: the folder links back to "
+                                                                     f"one of its parents ({os.readlink(entry.path)})"))
+                    continue
+                if key in followed:
+                    self.problems.append(TreeProblem(device, member, "a folder reached a second time through a "
+                                                                     f"symlink ({os.readlink(entry.path)})"))
+                    continue
+                followed.add(key)
+            elif key in parents:
+                continue
+            yield from self._walk(entry.path, device, member, (*parents, key), followed)
 
     def open(self, member: str) -> IO[bytes]:  # noqa: D102
         try:
@@ -234,14 +325,15 @@ class DirBuild(BuildTree):
         """Nothing to close."""
 
 
-def open_build(path: Path) -> BuildTree:
-    """The build at ``path``: a zip file → :class:`ZipBuild`; a directory → :class:`DirBuild`.
+def open_build(path: Path, *, follow: Callable[[str], bool] | None = None) -> BuildTree:
+    """The build at ``path``: a zip file → :class:`ZipBuild`; a directory → :class:`DirBuild` (``follow``: which
+    symlinked folders, by device path, are walked into; default none).
 
     Raises:
         SourceError: neither a zip nor a build directory (see the classes).
     """
     if path.is_dir():
-        return DirBuild(path)
+        return DirBuild(path, follow=follow)
     return ZipBuild(path)
 
 

@@ -96,3 +96,28 @@ def test_bugreports_same_verdicts_as_the_phones(tmp_path):
 def test_usage_errors_exit_4(tmp_path, capsys):
     assert romcheck.main([str(tmp_path / "nope"), "--out", str(tmp_path)]) == 4
     assert "no such file" in capsys.readouterr().err
+
+
+def test_an_input_of_the_wrong_type_is_a_usage_error_not_a_traceback(tmp_path, capsys):
+    """A directory given to bugreportcheck, a device node given to romcheck: exit 4 with a message (they used to
+    reach pytest collection and end in a traceback, exit 2)."""
+    assert bugreportcheck.main([str(EXAMPLES / "bugreports"), "--out", str(tmp_path)]) == 4
+    assert "a directory: give a bugreport zip or text file" in capsys.readouterr().err
+    assert romcheck.main(["/dev/null", "--out", str(tmp_path)]) == 4
+    assert "not a regular file or directory" in capsys.readouterr().err
+    assert not (tmp_path / "records.jsonl").exists()
+
+
+def test_two_builds_with_the_same_folder_name_are_two_rows(builds, tmp_path):
+    """Two inputs named 'good' used to collapse into one matrix row ('1 device'); the row label used to read
+    'rom-build build:…' / 'bugreport bugreport:…'."""
+    import shutil
+
+    other = tmp_path / "x" / "good"
+    shutil.copytree(builds["good"], other)
+    out = tmp_path / "out"
+    assert romcheck.main([str(builds["good"]), str(other), "--out", str(out), "--no-html"]) == 0
+    matrix = json.loads((out / "compliance.json").read_text())
+    assert {d["serial"] for d in matrix["devices"]} == {f"build:{builds['good'].parent.name}/good", "build:x/good"}
+    md = (out / "compliance.md").read_text()
+    assert "rom-build build:" not in md and "<br>build:x/good" in md

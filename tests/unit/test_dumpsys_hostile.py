@@ -143,3 +143,20 @@ def test_cut_marker_found_anywhere_and_only_as_a_whole_line():
     text = corpus(SAMSUNG).replace("versionName=5.0.07", "versionName=DUMP TIMEOUT EXPIRED", 1)
     assert dumpsys_cut_marker(text) is None
     assert parse_dumpsys_package(text, FILTER).version_name == "DUMP TIMEOUT EXPIRED"
+
+
+# ---------------------------------------------------------------- a block without any "User N:" line
+
+@pytest.mark.parametrize(("sdk", "installed"), [(16, True), (None, True)])
+def test_no_user_lines_is_installed_only_before_android_4_2(sdk, installed):
+    """Android 4.1 (API 16) and older print no per-user lines (the Android 2.3 corpus bugreport): installed."""
+    text = corpus(SAMSUNG).replace("    User 0:", "    Userr 0:")
+    assert parse_dumpsys_package(text, FILTER, sdk=sdk).installed is installed
+
+
+def test_no_user_lines_on_api_17_and_later_is_a_parse_error():
+    """From Android 4.2 every block has a ``User N:`` line: without one the block is cut or garbled, never
+    'installed and enabled'."""
+    text = corpus(SAMSUNG).replace("    User 0:", "    Userr 0:")
+    with pytest.raises(ParseError, match="no 'User N:' line.*API 29"):
+        parse_dumpsys_package(text, FILTER, sdk=29)

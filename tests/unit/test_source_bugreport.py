@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import SourceError
+from harness.errors import ParseError, SourceError
 from harness.facts import DeviceFacts
 from harness.sources.bugreport import load, read_sections
 
@@ -127,3 +127,98 @@ def test_damaged_inputs_are_broken_with_file_member_and_line(tmp_path):
     (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 64)
     with pytest.raises(SourceError, match="binary data|corrupt zip"):
         load(tmp_path / "bad.zip")
+
+
+# ---------------------------------------------------------------- breaker findings on the package dump
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "bugreports" / "bugreport-redmi8a-cn.txt"
+STRAY = "W/PackageManager: stray log line written into the dump\n"
+OUTLOOK_USER0 = "    User 0: ceDataInode=0 installed=false"  # Outlook is on the image, uninstalled for user 0
+
+
+def _line_of(text: str, needle: str) -> int:
+    return text[:text.index(needle)].count("\n") + 1
+
+
+@pytest.mark.parametrize("before", [OUTLOOK_USER0, "  Package [com.microsoft.office.excel]"])
+def test_a_stray_column_0_line_in_the_package_list_is_broken_at_its_line(tmp_path, before):
+    """A log line written into the dump (column 0, no empty line before it, not ``Title:``) is not a section title:
+    it used to end the list, so Outlook lost its ``User 0: installed=false`` line (counted installed: a wrong
+    pass) or every package after it vanished (a false missing app). Now the report is broken at that line."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    path = tmp_path / "stray.txt"
+    path.write_text(text.replace(before, STRAY + before, 1), encoding="utf-8")
+    with pytest.raises(SourceError, match="not dumpsys package output") as err:
+        load(path)
+    assert err.value.line == _line_of(text, before) and "stray log line" in str(err.value)
+
+
+def test_a_real_section_title_after_an_empty_line_still_ends_the_list(tmp_path):
+    """dumpsys package prints an empty line before every title but the first (AOSP DumpState.onTitlePrinted):
+    such a title ends the Packages: list as before, and a Hidden system packages: list after it is read."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    footer = "--------- 0.373s was the duration of dumpsys package"
+    extra = ("\nShared users:\n  SharedUser [android.uid.system] (8e51766):\n    userId=1000\n"
+             "\nPreferred Activities User 0:\n  Non-Data Actions:\n")
+    path = tmp_path / "titles.txt"
+    path.write_text(text.replace(footer, extra + footer, 1), encoding="utf-8")
+    (target,) = load(path)
+    assert not target.packages("com.microsoft.office.outlook").installed
+    assert target.packages("com.skype.raider").installed
+
+
+def test_android_8_package_dump_cut_then_another_service_is_broken(tmp_path):
+    """Android 8+ (API 26) close every dumpsys with '--------- N.NNNs was the duration of dumpsys package …' (the
+    real 8.1 corpus file): a dump that stops inside a block and is followed by the next service is cut."""
+    def edit(text: str) -> str:
+        head, _sep, tail = text.partition("  Package [com.google.android.youtube]")
+        rest = tail.split("--------- 0.373s was the duration of dumpsys package", 1)[1].split("\n", 1)[1]
+        return (head + "  Package [com.google.android.youtube] (4c9bf6a):\n    userId=10070\n" + "-" * 79
+                + "\nDUMP OF SERVICE permission:\n" + rest)
+    path = _variant(tmp_path, "cut.txt", edit)
+    with pytest.raises(SourceError, match="cut short: line [0-9]+ starts another service") as err:
+        load(path)
+    assert err.value.line == 602
+
+
+def test_android_4_2_and_later_block_without_user_lines_is_broken_not_installed(tmp_path):
+    """API 17+ print a ``User N:`` line in every package block: a block without one is cut or garbled, never
+    'installed' (the Android 2.3 corpus file, API 10, has none and still reads as installed: see above)."""
+    path = _variant(tmp_path, "nouser.txt", lambda t: t.replace(
+        "    User 0: ceDataInode=802953 installed=true", "    Userr 0: ceDataInode=802953 installed=true", 1))
+    (target,) = load(path)
+    with pytest.raises(ParseError, match="no 'User N:' line"):
+        target.packages("com.skype.raider")
+    assert target.packages("com.google.android.youtube").installed  # the other blocks are fine
+
+
+def test_properties_cut_before_the_model_is_broken_naming_the_section(tmp_path):
+    """A property list cut before ro.product.* used to give 'None matches no device profile'."""
+    path = _variant(tmp_path, "props.txt", lambda t: "".join(
+        ln for ln in t.splitlines(keepends=True)
+        if not ln.startswith(("[ro.product.model]", "[ro.product.device]", "[ro.product.name]"))))
+    with pytest.raises(SourceError, match="SYSTEM PROPERTIES section is incomplete") as err:
+        load(path)
+    assert err.value.line == 15 and "last property is at line" in str(err.value)
+
+
+def test_a_line_longer_than_the_cap_is_broken_without_holding_it(tmp_path, monkeypatch):
+    import harness.sources.bugreport as br
+
+    monkeypatch.setattr(br, "MAX_LINE_CHARS", 1000)
+    path = _variant(tmp_path, "long.txt", lambda t: t.replace("Packages:\n", "Packages:\n" + "x" * 5000 + "\n", 1))
+    with pytest.raises(SourceError, match="line longer than 1000 characters") as err:
+        load(path)
+    assert err.value.line == 724
+    _one(_variant(tmp_path, "edge.txt", lambda t: t.replace("Packages:\n", "Packages:\n" + " " * 999 + "\n", 1)))
+
+
+def test_a_corrupt_zip_is_named_corrupt_zip(tmp_path):
+    """A file with the zip signature (or named .zip) that zipfile cannot open is a corrupt zip, not a text
+    bugreport without a properties section."""
+    (tmp_path / "bugreport.zip").write_bytes(b"PK\x03\x04 this is not a zip")
+    with pytest.raises(SourceError, match="corrupt zip"):
+        load(tmp_path / "bugreport.zip")
+    (tmp_path / "renamed.zip").write_text("not a zip at all\n")
+    with pytest.raises(SourceError, match="corrupt zip"):
+        load(tmp_path / "renamed.zip")

@@ -94,3 +94,18 @@ def test_missing_system_build_prop_or_sdk_is_a_source_error():
     assert err.value.line == 1
     with pytest.raises(SourceError, match="binary data"):
         parse_build_prop("a=b\x00", source="x")
+
+
+def test_an_import_fan_out_is_capped_and_broken_naming_the_file():
+    """40 imports per file, nested: n^depth files. Each (file, filter) is read once per import chain (a file that
+    imports itself is not followed, with a note) and the total is capped: beyond it the build is broken."""
+    system = "ro.build.version.sdk=29\nro.product.system.model=X\nimport /vendor/etc/a.prop\n"
+    selfish = "ro.a=1\n" + "import /vendor/etc/a.prop\n" * 40
+    r = resolve(_reader({"/system/build.prop": system, "/vendor/etc/a.prop": selfish}))
+    assert r.props["ro.a"] == "1" and r.files == ["system/build.prop", "vendor/etc/a.prop"]
+    assert any("imports itself" in n for n in r.notes)
+    fan = {"/system/build.prop": system, "/vendor/etc/a.prop": "import /vendor/etc/b.prop\n" * 40,
+           "/vendor/etc/b.prop": "import /vendor/etc/c.prop\n" * 40, "/vendor/etc/c.prop": "ro.c=1\n"}
+    with pytest.raises(SourceError, match="more than 64 property files") as err:
+        resolve(_reader(fan), source="build")
+    assert err.value.path == "build" and err.value.member.startswith("vendor/etc/")
