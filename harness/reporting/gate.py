@@ -56,7 +56,8 @@ EXIT_PARTIAL = 13
 EXIT_CODES: dict[int, str] = {
     EXIT_SHIP: "ship: every required check ran and passed",
     EXIT_PRODUCT_DEFECT: "product defect at or above the gate severity",
-    EXIT_INFRASTRUCTURE: "infrastructure errors prevented required checks (no defect proven); rerun",
+    EXIT_INFRASTRUCTURE: "infrastructure errors prevented required checks (no defect proven): fix what they name "
+                         "(device, adb server, unreadable file), then rerun",
     EXIT_NO_CHECKS: "no required check ran",
     EXIT_PARTIAL: "partial: required checks did not run, nothing can ship on this run",
     EXIT_USAGE: "gate could not be evaluated (usage error, unreadable records or missing toolchain)",
