@@ -680,9 +680,24 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if not _is_worker(config) and getattr(config.option, "numprocesses", None):
         tr.line("adb round trips: counted in the worker processes (-n); run without -n to see them per device")
         return
-    trips = [f"{d.serial}={d.device.link.round_trips}" for d in ctx.devices if d.device is not None]
-    if trips:
-        tr.line("adb round trips per device (getprop + inventory + launch commands): " + ", ".join(trips))
+    line = round_trips_line({d.serial: d.device.link.round_trips for d in ctx.devices if d.device is not None})
+    if line:
+        tr.line(line)
+
+
+def round_trips_line(trips: dict[str, int], listed: int = 16) -> str:
+    """The summary's round-trip line: ``serial=N`` per device for up to ``listed`` devices; on a larger farm the
+    counts grouped (``5 on 120 devices, 7 on 8 devices``), so one line stays one line. ``""`` without devices."""
+    if not trips:
+        return ""
+    head = "adb round trips per device (getprop + inventory + signer reads + launch commands): "
+    if len(trips) <= listed:
+        return head + ", ".join(f"{serial}={n}" for serial, n in trips.items())
+    from collections import Counter
+
+    groups = Counter(trips.values())
+    return head + ", ".join(f"{n} on {count} device{'s' if count != 1 else ''}"
+                            for n, count in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def skip_lines(records: list[Record], limit: int = 8) -> list[str]:
