@@ -353,6 +353,20 @@ def write_records(sel: Selection, files: Sequence[Path], out: Path) -> tuple[Pat
     return own, aside
 
 
+def stale_outputs(args: argparse.Namespace) -> list[str]:
+    """Names in ``--out`` that this report will not write (``--no-html``: the Allure report and single file;
+    ``--no-single-file``: the single file; no ``--screenshots``: screenshots): left there, they would show an
+    earlier run beside this run's matrix, so :func:`set_aside` moves them away first."""
+    names = []
+    if args.no_html:
+        names += ["allure-report", "allure-report-single.html"]
+    elif args.no_single_file:
+        names.append("allure-report-single.html")
+    if args.no_html or not args.screenshots:
+        names.append("screenshots")
+    return names
+
+
 def check_out(out: Path) -> None:
     """``--out`` must be a directory or a path where one can be created (checked before anything is written).
 
@@ -398,6 +412,11 @@ def run(args: argparse.Namespace) -> int:
         if aside is not None:
             print(f"note: {args.out} held another run's records.jsonl/junit.xml: moved to {aside}")
         timings = {"matrix": time.monotonic() - started}
+        stale = stale_outputs(args)
+        aside = set_aside(args.out, stale) if stale else None
+        if aside is not None:
+            print(f"note: {args.out} held an earlier run's {', '.join(n for n in stale if (aside / n).exists())}, "
+                  f"which this report does not make: moved to {aside}")
         if not args.no_html:
             from harness.reporting.html_report import DEFAULT_REPORT_NAME, generate_report
 

@@ -188,3 +188,26 @@ def test_setting_aside_twice_within_a_second_keeps_both(tmp_path):
         set_aside(tmp_path, ["records.jsonl", "junit.xml"])
     kept = sorted(p.read_text() for p in (tmp_path / ".replaced").rglob("records.jsonl"))
     assert kept == ["first", "second"]
+
+
+def test_no_html_sets_an_earlier_allure_report_aside(tmp_path, capsys):
+    """A ``--no-html`` report does not leave an earlier run's Allure report (or screenshots) beside its matrix."""
+    from tools.report import main
+
+    records = tmp_path / "r.jsonl"
+    _write(records, "r1", "s1")
+    out = tmp_path / "reports"
+    (out / "allure-report").mkdir(parents=True)
+    (out / "allure-report" / "index.html").write_text("earlier run")
+    (out / "allure-report-single.html").write_text("earlier run")
+    (out / "screenshots").mkdir()
+    assert main(["--records", str(records), "--out", str(out), "--no-html"]) == EXIT_SHIP
+    assert not (out / "allure-report").exists() and not (out / "allure-report-single.html").exists()
+    assert not (out / "screenshots").exists()
+    (aside,) = (out / ".replaced").iterdir()
+    assert (aside / "allure-report" / "index.html").read_text() == "earlier run"
+    assert "allure-report, allure-report-single.html, screenshots, which this report does not make" in \
+        capsys.readouterr().out
+    # nothing stale: a second --no-html report sets nothing aside
+    assert main(["--records", str(records), "--out", str(out), "--no-html"]) == EXIT_SHIP
+    assert len(list((out / ".replaced").iterdir())) == 1
