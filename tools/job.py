@@ -293,15 +293,16 @@ def _run(args: argparse.Namespace, stage: Path, user_paths: Sequence[str], repor
     if rc == 5:  # pytest: no test selected (e.g. -k matched nothing)
         rc = EXIT_NO_CHECKS
     if not records.exists():
-        print(f"No check ran (exit {rc}); {reports} is unchanged.", file=sys.stderr)
-        return rc or EXIT_NO_CHECKS
+        code = rc or EXIT_NO_CHECKS  # e.g. --fixtures, --help: pytest ran no test and wrote no records
+        print(f"No check ran (exit {code}); {reports} is unchanged.", file=sys.stderr)
+        return code
     if rc not in (2, 3) and not checked_something(records):
         kept = reports / ".unpublished"
         shutil.rmtree(kept, ignore_errors=True)
         shutil.copytree(stage, kept, ignore=shutil.ignore_patterns("history"))
         code = rc if rc not in (0, 5) else EXIT_NO_CHECKS
-        print(f"No check ran on any device (exit {code}); {reports} is unchanged. This run's records: "
-              f"{kept}/records.jsonl", file=sys.stderr)
+        print(f"No check ran on any device (exit {code}); {reports} is unchanged. This run's records (its run "
+              f"header; a shard merge takes them as this shard's): {kept}/records.jsonl", file=sys.stderr)
         return code
     report_argv = [sys.executable, "-m", "tools.report", "--results", str(stage / "allure-results"),
                    "--records", str(records), "--out", str(stage), "--gate-severity", args.gate_severity,

@@ -61,10 +61,16 @@ def _empty_shard(config: pytest.Config, ctx: RunContext) -> RunContext:
     n = ctx.shard.split("/")[1] if ctx.shard else "?"
     config.stash[EMPTY_SHARD_KEY] = (
         f"shard {ctx.shard} has no device: the farm lists {len(ctx.listed)} device(s), fewer than the {n} shards; "
-        f"nothing to check here (exit {EXIT_NO_CHECKS}). Its run header is written, so a merge of the {n} shards "
-        "counts this shard as present")
+        f"nothing to check here (exit {EXIT_NO_CHECKS}). Its run header is written to {_records_path(config)}, so a "
+        f"merge of the {n} shards given that file counts this shard as present")
     config.stash[CONTEXT_KEY] = ctx
     return ctx
+
+
+def _records_path(config: pytest.Config) -> Path:
+    """``--records``, relative to where pytest was started (like ``--alluredir`` and ``--junitxml``)."""
+    path = Path(config.getoption("records"))
+    return path if path.is_absolute() else Path(config.invocation_params.dir) / path
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -101,6 +107,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "run K = 1..N on N machines and merge with `python -m tools.report`")
 
 
+def run_mode_problems(config: pytest.Config) -> list[str]:
+    """pytest modes that collect the checks but never run them (``--setup-only``, ``--setup-plan``): a check's
+    verdict comes from its call, so such a run would record set-up passes as passed checks. Refused as usage
+    errors (exit 4), one sentence each; ``--collect-only`` is the way to list the checks."""
+    return [f"{flag}: runs no check (only the fixtures' set-up), so it gives no verdict; use --collect-only to list "
+            "the checks, or leave it out to run them"
+            for flag, dest in (("--setup-only", "setuponly"), ("--setup-plan", "setupplan"))
+            if getattr(config.option, dest, False)]
+
+
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
@@ -130,6 +146,7 @@ def run_context(config: pytest.Config) -> RunContext:
                                device_wait=config.getoption("device_wait"),
                                adb_timeout=config.getoption("adb_timeout"), serials=config.getoption("serial"),
                                adb_servers=config.getoption("adb_server"))
+    problems += run_mode_problems(config)
     if problems:
         return _stop(config, "\n".join(problems), 4)
     from harness.operator import normalize_code
@@ -285,7 +302,7 @@ def _check_args_and_exit(config: pytest.Config) -> None:
     problems = option_problems(region=config.getoption("region"), operator=config.getoption("operator"),
                                shard=config.getoption("shard"), device_wait=config.getoption("device_wait"),
                                adb_timeout=config.getoption("adb_timeout"))
-    problems += _expression_problems(config)
+    problems += _expression_problems(config) + run_mode_problems(config)
     if problems:
         pytest.exit("; ".join(problems), returncode=4)
     from_args = config.args_source == pytest.Config.ArgsSource.ARGS
@@ -466,10 +483,7 @@ class _Recorder:
     def _writer(self) -> RecordWriter:
         writer = self.config.stash.get(WRITER_KEY, None)
         if writer is None:
-            path = Path(self.config.getoption("records"))
-            if not path.is_absolute():  # like --alluredir and --junitxml: where pytest was started
-                path = Path(self.config.invocation_params.dir) / path
-            writer = RecordWriter(path)
+            writer = RecordWriter(_records_path(self.config))
             self.config.stash[WRITER_KEY] = writer
             ctx = self.config.stash.get(FATAL_DEVICES_KEY, None) or self.config.stash.get(CONTEXT_KEY, None)
             if ctx is not None:

@@ -226,3 +226,14 @@ def test_only_device_unauthorized_or_unknown_ends_with_exit_10(tmp_path):
     assert "INTERNALERROR" not in run.output
     assert "matches no device profile" in run.output and "unauthorized" in run.output
     assert sorted(r["check"] for r in run.records) == ["device", "profile_match"]
+
+
+@pytest.mark.parametrize("mode", ["--setup-only", "--setup-plan"])
+def test_modes_that_run_no_check_are_refused_not_shipped(one_device, tmp_path, mode):
+    """``--setup-only`` / ``--setup-plan`` pass every fixture and call no test: never a verdict, never "ship"."""
+    server, _ = one_device
+    run = run_suites(tmp_path, server, mode)
+    assert run.returncode == 4, run.output[-2000:]
+    assert f"{mode}: runs no check" in run.output and "--collect-only" in run.output
+    assert "gate PASS" not in run.output and "Traceback" not in run.output
+    assert not [r for r in run.records if r["outcome"] == "passed"]

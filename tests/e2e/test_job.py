@@ -68,7 +68,8 @@ def test_a_usage_error_keeps_the_last_good_reports(tmp_path):
     # every option value and -k/-m expression is checked before a farm starts
     for args, says in ((["--shard", "5/3"], "--shard '5/3'"), (["--device-wait", "-1"], "--device-wait '-1'"),
                        (["--operator", "abc"], "--operator 'abc'"), (["--", "-k", "Excel and"], "'-k'"),
-                       (["--", "-m", "a or"], "'-m'"), (["--", "--shard", "0/2"], "--shard '0/2'")):
+                       (["--", "-m", "a or"], "'-m'"), (["--", "--shard", "0/2"], "--shard '0/2'"),
+                       (["--", "--setup-only"], "--setup-only: runs no check")):
         wrong = job(reports, *args)
         assert wrong.returncode == 4 and says in wrong.stderr, (args, wrong.stdout + wrong.stderr)
         assert "virtual device" not in wrong.stdout and "_pytest.outcomes" not in wrong.stdout + wrong.stderr
