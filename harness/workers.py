@@ -101,7 +101,7 @@ class Job:
         return self.finished - self.started
 
 
-def _recoverable(exc: BaseException) -> bool:
+def recoverable(exc: BaseException) -> bool:
     """A loss of the device (not a parse problem, not a product verdict, not a cancelled run)."""
     return isinstance(exc, (DeviceUnavailable, AdbTimeout)) and not isinstance(exc, RunCancelled)
 
@@ -276,7 +276,7 @@ class DeviceWorker:
         if self.device.gone is not None:
             raise self.device.gone
         retrying = Retrying(stop=stop_after_attempt(2 if self.device_wait > 0 else 1),
-                            retry=retry_if_exception(_recoverable),
+                            retry=retry_if_exception(recoverable),
                             before_sleep=lambda state: self._await_device(job, state), reraise=True)
         for attempt in retrying:
             with attempt:

@@ -17,12 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
 from harness import errors
 from harness.adb import AdbServerLink, DeviceEntry, ServerAddress, servers_from_specs
 from harness.device import Device
 from harness.errors import AdbServerError, DeviceError, DeviceUnavailable, Error, ProfileMatchError, UsageError
 from harness.facts import DeviceFacts
 from harness.profiles import AppRequirement, DeviceProfile, ProfileSet
+from harness.workers import recoverable
 
 ALL = "all"
 
@@ -159,12 +162,34 @@ class NoDevicesError(Error):
 
 def _prepare(case: DeviceCase, profiles: ProfileSet, device_wait: float = 0.0) -> None:
     """Wait for a device listed offline (up to ``device_wait`` s), read facts, match a profile; record any
-    problem on the case."""
+    problem on the case. A device lost during its ``getprop`` is waited for (up to ``device_wait`` s, adb's
+    wait-for-device through the server) and read once more, like a device lost during its checks."""
     assert case.device is not None
+    device = case.device
+
+    def read_facts() -> DeviceFacts:
+        device.check_reachable()
+        return device.facts()
+
+    def wait_back(state: RetryCallState) -> None:  # tenacity before_sleep: the getprop lost the device
+        cause = state.outcome.exception() if state.outcome else None
+        device.log.warning("%s during discovery (getprop); waiting up to %g s for the device", cause, device_wait)
+        waited = device.link.wait_for_device(device_wait)
+        if waited is None:
+            raise DeviceUnavailable(
+                f"offline for {device_wait:.0f} s: the device dropped during discovery (`getprop`: {cause}) and did "
+                f"not come back within --device-wait {device_wait:g} s", serial=device.serial,
+                remedy="reconnect the device (cable, `adb connect`, power) and rerun its checks")
+        device.gone = None
+        device.log.warning("back after %.1f s; reading its properties again", waited)
+
     try:
-        case.device.await_online(device_wait)
-        case.device.check_reachable()
-        case.facts = case.device.facts()
+        device.await_online(device_wait)
+        # a device that drops during its getprop is waited for and read once more, as during the checks
+        for attempt in Retrying(stop=stop_after_attempt(2 if device_wait > 0 else 1),
+                                retry=retry_if_exception(recoverable), before_sleep=wait_back, reraise=True):
+            with attempt:
+                case.facts = read_facts()
     except DeviceError as exc:
         case.problem = exc
         return

@@ -28,6 +28,29 @@ def test_a_device_that_comes_back_is_checked_as_if_nothing_happened(tmp_path):
     assert run.returncode == 13, run.output[-2000:]  # no defect, nothing broken; only a subset of suites ran
 
 
+def test_a_device_that_drops_during_discovery_is_waited_for_and_read_again(tmp_path):
+    """The drop hits the device's first command, the getprop that names it: waited for, read again, checked."""
+    blink = variant_image(tmp_path, "mi5-cn", "blinks-early", behaviour={"offline_after": 0, "back_after_s": 1.0})
+    with AdbServer() as server, Farm([blink], server) as farm:
+        run = run_suites(tmp_path, f"127.0.0.1:{server.port}", "--device-wait", "30", suites=PACKAGE_SUITES)
+        drops = farm.devices[0].drops
+    assert drops == 1
+    assert run.records and {r["outcome"] for r in run.records} <= {"passed", "skipped"}, run.output[-2000:]
+    assert run.returncode == 13, run.output[-2000:]  # nothing broken; only a subset of suites ran
+
+
+def test_a_device_that_drops_during_discovery_and_stays_away_is_broken(tmp_path):
+    gone = variant_image(tmp_path, "mi5-cn", "gone-early", behaviour={"offline_after": 0})
+    with AdbServer() as server, Farm(["mimax-in", gone], server) as farm:
+        run = run_suites(tmp_path, f"127.0.0.1:{server.port}", "--device-wait", "2", suites=PACKAGE_SUITES)
+        by_image = run.by_image(farm)
+    assert {r["outcome"] for r in by_image["gone-early"]} == {"broken"}
+    assert all("dropped during discovery" in r["reason"] and "--device-wait 2" in r["reason"]
+               for r in by_image["gone-early"]), by_image["gone-early"][0]["reason"]
+    assert {r["outcome"] for r in by_image["mimax-in"]} <= {"passed", "skipped"}
+    assert run.returncode == 10
+
+
 def test_a_device_that_stays_away_is_broken_for_its_own_checks_only(tmp_path):
     gone = variant_image(tmp_path, "mi5-cn", "gone", behaviour={"offline_after": 1})
     with AdbServer() as server, Farm(["mimax-in", gone], server) as farm:
