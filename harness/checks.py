@@ -134,6 +134,16 @@ def _rule_tag(req: Requirement) -> str | None:
     return f"operator rule: {rule}" if rule else None
 
 
+def not_required_reason(req: Requirement) -> str:
+    """Why a check does not apply to an app the agreement does not require here, naming what decided it: the
+    region (``Skype is not required in this region (presence: any)``) or the operator rule (``Skype is not
+    required on operator 404-20 (any on operators other than 405-857 (Jio))``)."""
+    rule = getattr(req, "presence_rule", None)
+    if rule:
+        return f"{req.name} is not required on operator {getattr(req, 'operator', None)} ({rule})"
+    return f"{req.name} is not required in this region (presence: {req.presence})"
+
+
 def check_presence(req: Requirement, state: PackageState) -> Verdict:
     """A required app must be installed for user 0 (``dumpsys package`` User 0 ``installed=true``).
 
@@ -145,7 +155,7 @@ def check_presence(req: Requirement, state: PackageState) -> Verdict:
     if gate:
         return gate
     if req.presence != "required":
-        return _na("presence", f"{req.name} is not required in this region (presence: {req.presence})")
+        return _na("presence", not_required_reason(req))
     if state.installed:
         return Verdict("presence", "pass", "installed for user 0", _installed_text(state),
                        f"{req.name} is installed", evidence=state.evidence)
@@ -175,7 +185,7 @@ def check_app_region(req: Requirement, state: PackageState) -> Verdict:
 
 def _needs_installed(check: str, req: Requirement, state: PackageState) -> Verdict | None:
     if req.presence != "required":
-        return _na(check, f"{req.name} is not required in this region")
+        return _na(check, not_required_reason(req))
     if not state.installed:
         return _na(check, f"{req.name} is not installed for user 0 (reported by the presence check)")
     return None
@@ -335,7 +345,7 @@ def home_screen_precondition(req: PlacedRequirement, state: PackageState, *, liv
     if req.placement is None:
         return _na(check, f"the agreement names no home-screen placement for {req.name}")
     if req.presence != "required":
-        return _na(check, f"{req.name} is not required in this region (presence: {req.presence})")
+        return _na(check, not_required_reason(req))
     if not state.installed:
         return _na(check, f"{req.name} is not installed for user 0 (reported by the presence check)",
                    expected="installed for user 0", found="not installed")

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from harness.adb import CommandResult
-from harness.checks import Verdict
+from harness.checks import Verdict, not_required_reason
 from harness.errors import DeviceError, LaunchInfraError, ParseError
 from harness.inventory import RETRY_DUMPSYS_TIMEOUT_S, dumpsys_argv
 from harness.parsers import (
@@ -253,8 +253,7 @@ def launch_precondition(req: Any, state: Any, *, live: bool = True) -> Verdict |
                        f"launching {req.name} needs a live device; this verdict comes from a file (ROM build or "
                        "bugreport)")
     if req.presence != "required":
-        return Verdict(CHECK, "not_applicable", "-", "-",
-                       f"{req.name} is not required in this region (presence: {req.presence})")
+        return Verdict(CHECK, "not_applicable", "-", "-", not_required_reason(req))
     if not state.installed:
         return Verdict(CHECK, "not_applicable", "installed for user 0", "not installed",
                        f"{req.name} is not installed for user 0 (reported by the presence check)")

@@ -210,16 +210,17 @@ def checked_something(records: Path) -> bool:
         return True
 
 
-def reports_problem(reports: Path) -> str | None:
+def reports_problem(reports: Path, option: str = "--reports") -> str | None:
     """What is wrong with ``--reports`` (it or a parent is a file; it cannot be created), or None. Checked first:
-    a run must not end in a traceback after the devices were checked."""
+    a run must not end in a traceback after the devices were checked. ``option``: how the caller's command line
+    names the directory (``--out`` for ``tools.romcheck`` / ``tools.bugreportcheck``)."""
     for path in (reports, *reports.parents):
         if path.exists() or path.is_symlink():
             if not path.is_dir():
                 what = "is" if path == reports else f"is inside {path}, which is"
-                return f"--reports {reports}: {what} a file, not a directory; give a directory (it is created)"
+                return f"{option} {reports}: {what} a file, not a directory; give a directory (it is created)"
             if not os.access(path, os.W_OK | os.X_OK):
-                return f"--reports {reports}: {path} is not writable"
+                return f"{option} {reports}: {path} is not writable"
             return None
     return None
 

@@ -98,6 +98,10 @@ def run(kind: str, args: argparse.Namespace) -> int:
     for p in args.inputs:
         for note in input_notes(kind, Path(p)):
             print(f"note: {note}", file=sys.stderr)
+    bad_out = job.reports_problem(args.out, option="--out")
+    if bad_out:
+        print(f"error: {bad_out}\nNothing was run; {args.out} is unchanged (exit {job.EXIT_USAGE}).", file=sys.stderr)
+        return job.EXIT_USAGE
     argv = ["--reports", str(args.out), "--farm", "never", "--gate-severity", args.gate_severity]
     for path in args.inputs:
         argv += [f"--{kind}", str(Path(path).resolve())]

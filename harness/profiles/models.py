@@ -589,6 +589,9 @@ class AppRequirement(BaseModel):
     operator: str | None = None
     operator_rule: str | None = None
     operator_unknown: bool = False
+    presence_rule: str | None = None
+    """The operator rule that set ``presence`` instead of the region (``any on operators other than 405-857
+    (Jio)``), or None when the region decided it."""
     signers: tuple[str, ...] | None = None
 
 
@@ -655,6 +658,7 @@ class DeviceProfile(BaseModel):
             package = spec.package_by_region.get(reg, spec.package) if reg else spec.package
             rule: str | None = None
             unknown = False
+            by_operator: str | None = None
             if spec.required_on is not None or spec.version_by_operator:
                 if operator is None:
                     unknown = True
@@ -666,8 +670,8 @@ class DeviceProfile(BaseModel):
                             rule = f"required on {self.operator_label(operator)}"
                         elif presence == "required":
                             presence = spec.other_operators
-                            rule = (f"{spec.other_operators} on operators other than "
-                                    + ", ".join(self.operator_label(o) for o in spec.required_on))
+                            rule = by_operator = (f"{spec.other_operators} on operators other than "
+                                                  + ", ".join(self.operator_label(o) for o in spec.required_on))
                     if operator in spec.version_by_operator:
                         version = spec.version_by_operator[operator]
                         rule = f"version for {self.operator_label(operator)}"
@@ -679,7 +683,7 @@ class DeviceProfile(BaseModel):
                 launch=spec.launch, placement=spec.placement, source=spec.source,
                 override_source=spec.override_source,
                 region=reg, profile=self.id, operator=operator, operator_rule=rule, operator_unknown=unknown,
-                signers=tuple(spec.signers) if spec.signers is not None else None))
+                presence_rule=by_operator, signers=tuple(spec.signers) if spec.signers is not None else None))
         return out
 
     def operator_label(self, code: str | None) -> str:

@@ -203,6 +203,6 @@ def test_reports_or_out_naming_a_file_is_a_usage_error(tmp_path):
     build = ROOT / "examples" / "builds" / "xiaomi-redmi8a-cn"
     rom = subprocess.run([sys.executable, "-m", "tools.romcheck", str(build), "--out", str(target), "--no-html"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
-    assert rom.returncode == 4 and "a file, not a directory" in rom.stderr, rom.stdout + rom.stderr
+    assert rom.returncode == 4 and f"--out {target}: is a file, not a directory" in rom.stderr, rom.stdout + rom.stderr
     assert "Traceback" not in rom.stdout + rom.stderr
     assert target.read_text() == "keep me"

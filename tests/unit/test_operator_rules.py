@@ -96,3 +96,16 @@ def test_profiles_check_rejects_rules_that_cannot_all_hold(tmp_path, extra, mess
         load_profiles([tmp_path])
     assert message in str(exc.value)
     assert "set.yaml:" in str(exc.value)  # file:line of the rule
+
+
+def test_a_skip_names_the_operator_rule_that_decided_not_the_region(profile):
+    """On another operator the app is not required because of the operator rule; the skip reason says so."""
+    (airtel,) = profile.requirements("IN", "404-10")
+    assert airtel.presence_rule == "absent on operators other than 405-857 (Jio)"
+    verdict = check_presence(airtel, _state(True))
+    assert verdict.status == "not_applicable"
+    assert verdict.reason == "TV is not required on operator 404-10 (absent on operators other than 405-857 (Jio))"
+    (jio,) = profile.requirements("IN", "405-857")
+    assert jio.presence_rule is None
+    (elsewhere,) = profile.requirements("BR", "405-857")  # a region the profile does not agree
+    assert "not required in this region" in check_presence(elsewhere, _state(True)).reason
