@@ -613,6 +613,18 @@ def device_ready(device_case: DeviceCase) -> DeviceCase:
     return device_case
 
 
+def stopped_early(config: pytest.Config) -> str | None:
+    """pytest-xdist's reason when it ended the run on purpose (``-x`` / ``--maxfail``, ``--sw``: "stopping after 1
+    failures"), or None. xdist reports such a stop as an interruption (exit 2), where a serial run ends normally;
+    the gate treats both alike (a run that stopped early is partial), so the exit code does not depend on ``-n``.
+    A Ctrl-C (xdist: "... received keyboard-interrupt") stays an interruption."""
+    dsession = config.pluginmanager.get_plugin("dsession")
+    reason = getattr(dsession, "shouldstop", None)
+    if isinstance(reason, str) and reason and "keyboard-interrupt" not in reason:
+        return reason
+    return None
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Write Allure environment/categories; replace the exit status by the release gate's code."""
     config = session.config
@@ -663,7 +675,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if ctx is not None and exitstatus == 0:
             session.exitstatus = EXIT_NO_CHECKS
         return
-    if exitstatus in (2, 3, 4):  # interrupted, internal error, usage error: keep pytest's code
+    if exitstatus in (2, 3, 4) and not stopped_early(config):  # interrupted, internal error, usage error
         return
     header = config.stash.get(HEADER_KEY, None)
     try:
@@ -683,7 +695,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     tr.section("preload compliance")
     header = config.stash.get(HEADER_KEY, None)
     lines = summary_lines(records, config.getoption("gate_severity"), expected=header.expected if header else None)
-    if exitstatus in (2, 3):  # interrupted / internal error: pytest's code stands, the gate was not applied
+    if exitstatus in (2, 3) and not stopped_early(config):  # pytest's code stands, the gate was not applied
         what = "interrupted" if exitstatus == 2 else "stopped by an internal error"
         lines[0] = (f"run {what} (exit {exitstatus}): no verdict; the records written so far are kept "
                     f"(the gate would say: {lines[0].removeprefix('gate ')})")

@@ -138,3 +138,19 @@ def test_shards_on_several_machines_merge_into_the_same_verdicts(runs, seed_farm
     part = report(*shard_runs[:2])
     assert "shard 3/3 missing from the merge" in part.stdout
     assert part.returncode == 1  # the proven defects still win; without them the merge would be partial (13)
+
+
+@pytest.mark.parametrize("stop", [("-x",), ("--maxfail", "1")])
+def test_an_early_stop_gets_the_same_exit_code_with_and_without_xdist(tmp_path, stop):
+    """xdist ends a ``-x`` run as an interruption (exit 2); the plugin gates it like the serial run (partial or
+    defect, never "interrupted, no verdict"), so the exit code does not depend on ``-n``."""
+    from virtual_device.testing import AdbServer, Farm
+
+    with AdbServer() as server, Farm(["mi5-cn", "mi4s-cn"], server):
+        spec = f"127.0.0.1:{server.port}"
+        suites = ("suites/test_presence.py", "suites/test_version.py")
+        serial = run_suites(tmp_path / "serial", spec, *stop, suites=suites)
+        xdist = run_suites(tmp_path / "n2", spec, "-n", "2", *stop, suites=suites)
+    assert serial.returncode not in (0, 2), serial.output[-2000:]
+    assert xdist.returncode == serial.returncode, xdist.output[-2000:]
+    assert "run interrupted" not in xdist.output and "gate " in xdist.output
