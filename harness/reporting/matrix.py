@@ -156,6 +156,18 @@ def found_summary(records: Iterable[Record]) -> str:
     return _one_line(" · ".join(parts[k] for k in order if k in parts), 240)
 
 
+TOTAL_KEYS: tuple[str, ...] = ("passed", "failed", "broken", "skipped", "warning")
+
+
+def outcome_totals(records: Iterable[Record], gate_severity: str) -> dict[str, int]:
+    """Checks per outcome, counted one way for the matrix (``totals``) and the console's ``checks:`` line: the
+    record's outcome, except that a product failure below ``gate_severity`` counts as ``warning`` (WARN), not
+    ``failed``. Reruns are de-duplicated by nodeid first. Keys: :data:`TOTAL_KEYS`."""
+    counts = Counter("warning" if cell_outcome(r, gate_severity) == "warning" else r.outcome
+                     for r in latest_per_nodeid(list(records)))
+    return {k: counts.get(k, 0) for k in TOTAL_KEYS}
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """One check inside a cell: ``check`` name, ``outcome`` (matrix status), ``severity``, one-line ``reason``,
@@ -371,10 +383,8 @@ def build_matrix(records: Iterable[Record], *, expected: Iterable[ExpectedCheck]
             build=first("build"), operator=first("operator"),  # type: ignore[arg-type]
             run_ids=tuple(dict.fromkeys(r.run_id for r in dev_recs if r.run_id))))
     rows.sort(key=lambda d: ((d.model or "").casefold(), d.region or "", d.device_serial or d.serial, d.host))
-    totals = Counter(cell_outcome(r, gate_severity) if cell_outcome(r, gate_severity) == "warning" else r.outcome
-                     for r in recs)
     return Matrix(columns=columns, packages=packages, devices=tuple(rows),
-                  totals={k: totals.get(k, 0) for k in ("passed", "failed", "broken", "skipped", "warning")}
+                  totals=outcome_totals(recs, gate_severity)
                   | {"missing": sum(1 for e in missing if _sev_rank(e.severity) <= _sev_rank(gate_severity))},
                   generated_at=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
                   gate_severity=gate_severity, run_ids=tuple(dict.fromkeys(r.run_id for r in recs if r.run_id)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from harness.reporting.matrix import SCHEMA_VERSION, STATUS_ORDER, build_matrix, matrix_to_markdown, write_matrix
 
 from .helpers import rec
@@ -293,3 +295,27 @@ def test_legends_and_readme_name_every_status_as_the_matrix_shows_it() -> None:
     for word in STATUS_LABEL.values():
         assert f"{word} (" in legend, word
         assert f"{word} (" in page, word
+
+
+@pytest.mark.parametrize("gate", ["critical", "blocker"])
+def test_console_and_matrix_count_failures_the_same_way(gate: str) -> None:
+    """A failure below the gate is a warning in the console's "checks:" line as in compliance.md/json, never
+    "failed" in one and "below the gate" in the other."""
+    import re
+
+    from harness.reporting.gate import summary_lines
+    from harness.reporting.matrix import matrix_to_json
+
+    records = [rec("s1", "Word"), rec("s1", "Excel", outcome="failed", reason="[missing app] gone"),
+               rec("s2", "Word", "launch", outcome="failed", severity="normal", reason="[slow launch] 9 s"),
+               rec("s2", "Excel", outcome="broken", reason="harness.errors.AdbTimeout: x")]
+    console = summary_lines(records, gate)[1]
+    m = build_matrix(records, gate_severity=gate)
+    counts = re.compile(r"checks: (\d+ passed, \d+ failed, \d+ error \(infrastructure\), \d+ skipped"
+                        r"(?:, \d+ below the gate \(warnings\))?)")
+    said = counts.search(console)
+    assert said is not None and said.group(1) == counts.search(matrix_to_markdown(m)).group(1), console
+    totals = matrix_to_json(m)["totals"]
+    failed, warnings = (1, 1) if gate == "critical" else (0, 2)
+    assert (totals["failed"], totals["warning"]) == (failed, warnings)
+    assert f"{failed} failed" in console and f"{warnings} below the gate (warnings)" in console
