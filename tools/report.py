@@ -460,7 +460,8 @@ def run(args: argparse.Namespace) -> int:
                              + ("" if args.gate_severity else " (the lowest; --gate-severity chooses)"))
         for note in sel.notes:
             print(f"note: {note}")
-        matrix = build_matrix(sel.records, expected=sel.expected, gate_severity=gate_severity)
+        matrix = build_matrix(sel.records, expected=sel.expected, gate_severity=gate_severity,
+                              coverage_problems=sel.coverage_problems)
         result = evaluate_gate(sel.records, gate_severity, expected=sel.expected,
                                coverage_problems=sel.coverage_problems)
         partial = bool(result.not_run or result.coverage_problems)

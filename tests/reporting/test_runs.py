@@ -59,6 +59,28 @@ def test_a_missing_shard_makes_the_merge_partial(tmp_path):
                          coverage_problems=half.coverage_problems).code == EXIT_PARTIAL
 
 
+def test_the_matrix_of_a_merge_with_a_missing_shard_says_partial_as_the_gate_does(tmp_path, capsys):
+    """Console, compliance.md/html/json: one verdict. Only shard 1/2 (with a below-gate warning) is given."""
+    import json
+
+    from tools.report import main
+
+    a = tmp_path / "a.jsonl"
+    _write(a, "r1", "s1", shard="1/2")
+    with RecordWriter(a) as w:  # a failure below the gate in the same run: the matrix alone would say WARN
+        w.write(rec("s1", "Word", "launch", outcome="failed", severity="normal", reason="[ANR] x")
+                .model_copy(update={"run_id": "r1"}))
+    out = tmp_path / "out"
+    assert main(["--records", str(a), "--out", str(out), "--no-html"]) == EXIT_PARTIAL
+    assert "PARTIAL shard 2/2 missing from the merge" in capsys.readouterr().out
+    doc = json.loads((out / "compliance.json").read_text())
+    assert doc["status"] == "missing"
+    assert doc["coverage_problems"] == ["shard 2/2 missing from the merge: their devices were not checked"]
+    md = (out / "compliance.md").read_text()
+    assert "overall **NOT RUN**" in md and "shard 2/2 missing from the merge" in md
+    assert "shard 2/2 missing from the merge" in (out / "compliance.html").read_text()
+
+
 def test_shards_that_saw_different_farms_are_flagged(tmp_path):
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     _write(a, "r1", "s1", shard="1/2")
