@@ -58,7 +58,8 @@ from harness.reporting.text import html_text, md_text, neutralize
 
 #: Version of the compliance.json layout. Fields are only ever added within a version; a removed field, a
 #: changed meaning or a new status value bumps it. 2: statuses ``missing`` and ``warning``; device identity
-#: (``device_serial``, ``adb_serial``, ``build``), ``run_ids``, ``gate_severity``, cell ``missing``/``found``.
+#: (``device_serial``, ``adb_serial``, ``build``), ``run_ids``, ``gate_severity``, cell ``missing``/``found``;
+#: added within 2: ``coverage_problems``.
 SCHEMA_VERSION = 2
 
 #: Cell statuses from worst to best (see the module docstring).
