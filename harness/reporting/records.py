@@ -275,8 +275,9 @@ def _read_lines(path: str | os.PathLike[str]) -> list[Record | RunHeader]:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             if is_cut_tail:
                 break
-            raise RecordsFileError(f"{p}:{lineno}: not a JSON line ({exc}); the file must hold one JSON "
-                                   "object per line as written by harness.reporting.records.RecordWriter") from exc
+            raise RecordsFileError(f"{p}:{lineno}: not a JSON line ({exc}); a records file holds one JSON object "
+                                   "per line as a pytest run of the suites writes it (--records): give that file, "
+                                   "or fix or remove this line") from exc
         if not isinstance(data, dict):
             raise RecordsFileError(f"{p}:{lineno}: expected a JSON object, got {type(data).__name__}")
         try:
