@@ -18,7 +18,8 @@ under ``not_compared`` and a partial side is named in ``notes``.
 
 Output: plain text on stdout (a ROM release note can be written from it) and, with ``--json``, the JSON form
 (schema in the README, "release diff JSON", ``schema_version`` 1). Exit: 0 no difference, 1 differences found (like
-``diff``), 4 usage error, 10 an input could not be read.
+``diff``), 4 usage error, 10 an input could not be read (a build that cannot be read, a records file that is not
+JSON lines or has an invalid line: file:line named).
 """
 
 from __future__ import annotations
@@ -346,9 +347,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         data = diff(load_side(args.old, args.profiles), load_side(args.new, args.profiles))
     except Error as exc:
         from harness.errors import DeviceError
+        from harness.reporting.records import RecordsFileError
 
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_SOURCE if isinstance(exc, DeviceError) else EXIT_USAGE
+        return EXIT_SOURCE if isinstance(exc, DeviceError | RecordsFileError) else EXIT_USAGE
     if args.json == "-":
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:

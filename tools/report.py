@@ -13,10 +13,13 @@ Several runs, e.g. the shards of one farm checked on several machines (``pytest 
 records file and Allure results directory (``--records a.jsonl --records b.jsonl --results a/ --results b/``).
 The result is one matrix, one Allure report (the results directories are merged into ``<out>/allure-results/``),
 one records file (``<out>/records.jsonl``: the merged runs, each header first) and one gate over all records.
-Shards are checked: every shard 1..N must be there, all must have seen the same farm, and a device checked twice
-keeps its latest run; a missing shard makes the gate "partial" (exit 13). Every merged run must have been checked
-against the same contract (profiles digest, ``--region``, ``--operator`` in the run headers); runs of different
-contracts make the gate "partial" too.
+Shards are checked over every run given, before any is dropped: all must have seen the same farm (the devices
+their run headers list), every shard 1..N must be there, and a shard run twice on the same farm against the same
+contract keeps its later run (a note says so). Runs that saw different farms are all kept (none is taken for a
+rerun of another) and the merge names each with the farm it saw; a missing shard, or runs of different farms,
+make the gate "partial" (exit 13; a proven defect still wins: 1). Every merged run must have been checked against
+the same contract (profiles digest, ``--region``, ``--operator`` in the run headers); runs of different contracts
+are all kept, and make the gate "partial" too.
 
 The inputs are never written to: unless ``--results`` is ``<out>/allure-results`` itself, the results are copied
 there before categories, environment, executor and history are added; unless ``--records`` is
@@ -50,7 +53,7 @@ from harness.errors import Error, UsageError
 from harness.reporting.allure_env import devices_from_records, write_categories, write_environment
 from harness.reporting.gate import EXIT_USAGE, check_severity, evaluate_gate, summary_lines
 from harness.reporting.matrix import build_matrix, grid_lines, write_matrix
-from harness.reporting.records import SEVERITIES, ExpectedCheck, Record, Run, read_runs
+from harness.reporting.records import SEVERITIES, ExpectedCheck, Record, RecordsFileError, Run, read_runs
 
 DEFAULT_RECORDS = Path("reports/records.jsonl")
 DEFAULT_RESULTS = Path("reports/allure-results")
@@ -198,42 +201,101 @@ def _check_contracts(runs: Sequence[Run]) -> list[str]:
     return problems
 
 
+def _shard_of(run: Run) -> tuple[int, int]:
+    """``(K, N)`` of a shard run's header.
+
+    Raises:
+        RecordsFileError: the header's ``shard`` is not ``K/N`` with 1 <= K <= N (names the file and the run).
+    """
+    assert run.header is not None and run.header.shard is not None
+    k_text, _, n_text = run.header.shard.partition("/")
+    if not (k_text.isascii() and k_text.isdigit() and n_text.isascii() and n_text.isdigit()
+            and 1 <= int(k_text) <= int(n_text)):
+        raise RecordsFileError(f"{run.source}: run {run.run_id}: shard {run.header.shard!r} is not K/N with "
+                               "1 <= K <= N; give the records file pytest --shard K/N wrote")
+    return int(k_text), int(n_text)
+
+
+def _contract_of(run: Run) -> tuple[str, ...]:
+    """What a run was checked against (profiles digest, ``--region``, ``--operator``), as :func:`_check_contracts`
+    compares it."""
+    assert run.header is not None
+    return (run.header.profiles_digest or "", *(_option_value(key, run.header.options.get(key))
+                                                for key, _ in CONTRACT_OPTIONS))
+
+
+def _farm_label(listed: Sequence[str]) -> str:
+    """``the farm listing h/s1, h/s2, h/s3 … (12 devices)``: how a merge names the farm a shard run saw."""
+    if not listed:
+        return "the farm listing no device"
+    shown = ", ".join(listed[:3]) + (" …" if len(listed) > 3 else "")
+    return f"the farm listing {shown} ({len(listed)} device{'s' if len(listed) != 1 else ''})"
+
+
 def _check_shards(runs: list[Run]) -> tuple[list[Run], list[str], list[str]]:
-    """Keep the latest run per shard; report missing shards and shards that saw different farms."""
+    """Check the shard runs of a merge; return the runs to keep, notes and coverage problems.
+
+    Every shard run given is compared first, before any is dropped: runs that saw different farms (their headers
+    list different devices) are a coverage problem naming each run and the farm it saw, and all of them are
+    kept (none is a rerun of another). Within one farm, a shard run twice keeps its later run (a note) when both
+    runs had the same contract (:func:`_contract_of`); runs of different contracts are all kept, and
+    :func:`_check_contracts` names them. Each farm's shards 1..N must all be there (else a coverage problem).
+    """
     notes: list[str] = []
     problems: list[str] = []
     sharded = [r for r in runs if r.header is not None and r.header.shard]
     if not sharded:
         return runs, notes, problems
-    by_total: dict[int, dict[int, Run]] = {}
+    farms: dict[tuple[str, ...], list[Run]] = {}
     for run in sharded:
-        assert run.header is not None and run.header.shard is not None
-        k, n = (int(x) for x in run.header.shard.split("/"))
-        seen = by_total.setdefault(n, {})
-        if k in seen:
-            older, newer = sorted([seen[k], run], key=lambda r: r.header.started if r.header else "")
-            notes.append(f"shard {k}/{n} ran twice ({older.run_id}, {newer.run_id}); using the later")
-            seen[k] = newer
-        else:
-            seen[k] = run
+        assert run.header is not None
+        farms.setdefault(tuple(run.header.listed), []).append(run)
+    several = len(farms) > 1
+    if several:
+        seen = "; ".join(f"{', '.join(_run_name(r) for r in rs)} saw {_farm_label(listed)}"
+                         for listed, rs in farms.items())
+        problems.append(f"the merged shard runs saw different farms (device lists differ: {seen}): some devices "
+                        "may have been checked twice or never; merge the shards of one farm listing, or rerun "
+                        "every shard against the same farm")
     keep = [r for r in runs if r not in sharded]
-    for n, shards in sorted(by_total.items()):
-        missing = [k for k in range(1, n + 1) if k not in shards]
-        if missing:
-            problems.append(f"shard{'s' if len(missing) > 1 else ''} {', '.join(f'{k}/{n}' for k in missing)} "
-                            f"missing from the merge: their devices were not checked")
-        listings = {tuple(r.header.listed) for r in shards.values() if r.header is not None}
-        if len(listings) > 1:
-            problems.append(f"the {n} shards saw different farms (device lists differ between machines): "
-                            "some devices may have been checked twice or never")
-        keep += [shards[k] for k in sorted(shards)]
-        notes.append(f"merged shards {', '.join(f'{k}/{n}' for k in sorted(shards))}")
-        empty = [k for k in sorted(shards) if shards[k].header is not None and not shards[k].header.devices]
-        if empty:
-            notes.append(f"shard{'s' if len(empty) > 1 else ''} {', '.join(f'{k}/{n}' for k in empty)} had no device "
-                         f"(more shards than the {len(next(iter(listings), ()))} devices of the farm): present, "
-                         "nothing to check")
+    for listed, farm_runs in farms.items():
+        where = f" of {_farm_label(listed)}" if several else ""
+        by_total: dict[int, dict[int, list[Run]]] = {}
+        for run in farm_runs:
+            k, n = _shard_of(run)
+            by_total.setdefault(n, {}).setdefault(k, []).append(run)
+        for n, shards in sorted(by_total.items()):
+            chosen: dict[int, list[Run]] = {}
+            for k, shard_runs in sorted(shards.items()):
+                if len(shard_runs) == 1:
+                    chosen[k] = shard_runs
+                    continue
+                ordered = sorted(shard_runs, key=lambda r: r.header.started if r.header else "")
+                ids = ", ".join(str(r.run_id) for r in ordered)
+                if len({_contract_of(r) for r in ordered}) == 1:
+                    notes.append(f"shard {k}/{n}{where} ran {_times(len(ordered))} ({ids}); using the later")
+                    chosen[k] = ordered[-1:]
+                else:
+                    notes.append(f"shard {k}/{n}{where} ran {_times(len(ordered))} ({ids}) against different "
+                                 "contracts; keeping every run (see the contracts below)")
+                    chosen[k] = ordered
+            missing = [k for k in range(1, n + 1) if k not in chosen]
+            if missing:
+                problems.append(f"shard{'s' if len(missing) > 1 else ''} {', '.join(f'{k}/{n}' for k in missing)}"
+                                f"{where} missing from the merge: their devices were not checked")
+            keep += [r for k in sorted(chosen) for r in chosen[k]]
+            notes.append(f"merged shards {', '.join(f'{k}/{n}' for k in sorted(chosen))}{where}")
+            empty = [k for k in sorted(chosen)
+                     if all(r.header is not None and not r.header.devices for r in chosen[k])]
+            if empty:
+                notes.append(f"shard{'s' if len(empty) > 1 else ''} {', '.join(f'{k}/{n}' for k in empty)}{where} "
+                             f"had no device (more shards than the {len(listed)} devices of the farm): present, "
+                             "nothing to check")
     return keep, notes, problems
+
+
+def _times(n: int) -> str:
+    return "twice" if n == 2 else f"{n} times"
 
 
 SIDE_FILES = ("environment.properties", "categories.json", "executor.json")
@@ -398,7 +460,8 @@ def run(args: argparse.Namespace) -> int:
                              + ("" if args.gate_severity else " (the lowest; --gate-severity chooses)"))
         for note in sel.notes:
             print(f"note: {note}")
-        matrix = build_matrix(sel.records, expected=sel.expected, gate_severity=gate_severity)
+        matrix = build_matrix(sel.records, expected=sel.expected, gate_severity=gate_severity,
+                              coverage_problems=sel.coverage_problems)
         result = evaluate_gate(sel.records, gate_severity, expected=sel.expected,
                                coverage_problems=sel.coverage_problems)
         partial = bool(result.not_run or result.coverage_problems)

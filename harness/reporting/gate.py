@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from harness.errors import UsageError
 from harness.reporting.allure_env import INFRA_CATEGORY_NAMES
-from harness.reporting.matrix import short_reason
+from harness.reporting.matrix import outcome_totals, short_reason
 from harness.reporting.records import SEVERITIES, ExpectedCheck, Record, latest_per_nodeid
 from harness.reporting.text import neutralize
 
@@ -232,13 +232,15 @@ def summary_lines(records: Iterable[Record], gate_severity: str = "critical", *,
     Example::
 
         gate FAIL (exit 1): product defect at or above the gate severity [gate: critical]
-        checks: 38 passed, 2 failed, 1 error (infrastructure), 3 skipped; 8 devices
+        checks: 38 passed, 2 failed, 1 error (infrastructure), 3 skipped, 1 below the gate (warnings); 8 devices
         DEFECT MI 4S · CN (abc) / Excel / presence [critical]: [missing app] Excel is not installed
         INFRA  Redmi 3 · ID (def) / Outlook / launch [critical]: harness.errors.AdbTimeout: [def] ...
         NOT RUN MI 5 · CN (ghi) / Word / presence [critical]
         below gate: MI 5 · CN (ghi) / PowerPoint / launch [normal]: [slow launch] ...
 
-    The verdict word is :data:`VERDICT_WORDS` (an infrastructure-only run is an ERROR, not a FAIL). At most
+    The verdict word is :data:`VERDICT_WORDS` (an infrastructure-only run is an ERROR, not a FAIL). The counts
+    are the matrix's (:func:`harness.reporting.matrix.outcome_totals`): "failed" is a failure at or above the gate,
+    one below it is counted "below the gate (warnings)", as compliance.md/html/json count it. At most
     ``limit`` lines per section (then ``… and N more``); each reason is shortened as in the matrix
     (:func:`harness.reporting.matrix.short_reason`: no device/app prefix, no evidence, ≤ 240 characters).
 
@@ -248,13 +250,14 @@ def summary_lines(records: Iterable[Record], gate_severity: str = "critical", *,
     recs = latest_per_nodeid(list(records))
     expected = list(expected or ())
     g = evaluate_gate(recs, gate_severity, expected=expected, coverage_problems=coverage_problems)
-    c = g.counts
+    c = outcome_totals(recs, g.gate_severity)  # counted as the matrix counts: a failure below the gate is a warning
     # the run's devices: those with a record and those the run header expected checks on (a --lf or -k run
     # leaves some without a record), as the matrix counts its rows and "NOT RUN … on N devices" counts them
     devices = len({(r.host, r.serial) for r in recs} | {(e.host, e.serial) for e in expected})
     lines = [f"gate {VERDICT_WORDS[g.code]} (exit {g.code}): {g.meaning} [gate: {g.gate_severity}]",
              f"checks: {c['passed']} passed, {c['failed']} failed, {c['broken']} error (infrastructure), "
-             f"{c['skipped']} skipped" + (f", {len(g.not_run)} required not run" if g.not_run else "")
+             f"{c['skipped']} skipped" + (f", {c['warning']} below the gate (warnings)" if c["warning"] else "")
+             + (f", {len(g.not_run)} required not run" if g.not_run else "")
              + f"; {devices} device{'s' if devices != 1 else ''}"]
     lines += [f"PARTIAL {p}" for p in g.coverage_problems]
     for tag, items in (("DEFECT", g.defects), ("INFRA ", g.infra), ("below gate:", g.below_gate)):

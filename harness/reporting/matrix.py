@@ -58,7 +58,8 @@ from harness.reporting.text import html_text, md_text, neutralize
 
 #: Version of the compliance.json layout. Fields are only ever added within a version; a removed field, a
 #: changed meaning or a new status value bumps it. 2: statuses ``missing`` and ``warning``; device identity
-#: (``device_serial``, ``adb_serial``, ``build``), ``run_ids``, ``gate_severity``, cell ``missing``/``found``.
+#: (``device_serial``, ``adb_serial``, ``build``), ``run_ids``, ``gate_severity``, cell ``missing``/``found``;
+#: added within 2: ``coverage_problems``.
 SCHEMA_VERSION = 2
 
 #: Cell statuses from worst to best (see the module docstring).
@@ -156,6 +157,18 @@ def found_summary(records: Iterable[Record]) -> str:
     return _one_line(" · ".join(parts[k] for k in order if k in parts), 240)
 
 
+TOTAL_KEYS: tuple[str, ...] = ("passed", "failed", "broken", "skipped", "warning")
+
+
+def outcome_totals(records: Iterable[Record], gate_severity: str) -> dict[str, int]:
+    """Checks per outcome, counted one way for the matrix (``totals``) and the console's ``checks:`` line: the
+    record's outcome, except that a product failure below ``gate_severity`` counts as ``warning`` (WARN), not
+    ``failed``. Reruns are de-duplicated by nodeid first. Keys: :data:`TOTAL_KEYS`."""
+    counts = Counter("warning" if cell_outcome(r, gate_severity) == "warning" else r.outcome
+                     for r in latest_per_nodeid(list(records)))
+    return {k: counts.get(k, 0) for k in TOTAL_KEYS}
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """One check inside a cell: ``check`` name, ``outcome`` (matrix status), ``severity``, one-line ``reason``,
@@ -246,7 +259,9 @@ class DeviceRow:
 class Matrix:
     """The compliance matrix: ``columns`` (``"device"`` then apps), ``packages`` (app → package),
     ``devices`` (rows), ``totals`` (checks per outcome), ``generated_at`` (UTC ISO-8601), ``gate_severity``
-    (failures below it are warnings) and ``run_ids`` (the runs it was built from)."""
+    (failures below it are warnings), ``run_ids`` (the runs it was built from) and ``coverage_problems`` (why the
+    runs cannot show everything the contract requires: a shard missing from a merge, runs of different farms or
+    contracts, records without a run header; the gate's own list, which makes it partial)."""
 
     columns: tuple[str, ...]
     packages: dict[str, str]
@@ -255,11 +270,13 @@ class Matrix:
     generated_at: str
     gate_severity: str = "critical"
     run_ids: tuple[str, ...] = ()
+    coverage_problems: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
-        """Worst status over all cells, ``not_run`` when there are no devices."""
-        statuses = [d.status for d in self.devices]
+        """Worst status over all cells (``not_run`` when there are no devices); at best ``missing`` when there are
+        :attr:`coverage_problems`: required checks did not run on devices no row shows (the gate's "partial")."""
+        statuses = [d.status for d in self.devices] + (["missing"] if self.coverage_problems else [])
         return min(statuses, key=_rank) if statuses else "not_run"
 
     def failing(self) -> list[tuple[DeviceRow, str, Cell]]:
@@ -319,14 +336,16 @@ def _cell(records: list[Record], package: str | None, missing: Sequence[Expected
 
 
 def build_matrix(records: Iterable[Record], *, expected: Iterable[ExpectedCheck] | None = None,
-                 gate_severity: str = "critical") -> Matrix:
+                 gate_severity: str = "critical", coverage_problems: Iterable[str] = ()) -> Matrix:
     """Build the matrix from records (any order; reruns de-duplicated by nodeid, last wins).
 
     ``expected``: the checks the runs' contract requires (run headers); those at or above ``gate_severity``
     without a record make their cell ``missing`` and are counted in ``totals["missing"]``; those below it are
     shown in their cell only (devices that no record mentions get a row too). ``gate_severity``: failures below it
     show as ``warning``. Rows are keyed by (farm host, adb serial); identity fields take the first non-null
-    value seen for the row. Every row has a cell for every column.
+    value seen for the row. Every row has a cell for every column. ``coverage_problems``: what the gate was
+    given as reasons coverage cannot be shown (e.g. a shard missing from a merge); the matrix lists them and its
+    overall status is at best ``missing``, the gate's "partial".
     """
     recs = latest_per_nodeid(list(records))
     from harness.reporting.gate import missing_checks  # the gate owns the "what did not run" rule
@@ -371,13 +390,12 @@ def build_matrix(records: Iterable[Record], *, expected: Iterable[ExpectedCheck]
             build=first("build"), operator=first("operator"),  # type: ignore[arg-type]
             run_ids=tuple(dict.fromkeys(r.run_id for r in dev_recs if r.run_id))))
     rows.sort(key=lambda d: ((d.model or "").casefold(), d.region or "", d.device_serial or d.serial, d.host))
-    totals = Counter(cell_outcome(r, gate_severity) if cell_outcome(r, gate_severity) == "warning" else r.outcome
-                     for r in recs)
     return Matrix(columns=columns, packages=packages, devices=tuple(rows),
-                  totals={k: totals.get(k, 0) for k in ("passed", "failed", "broken", "skipped", "warning")}
+                  totals=outcome_totals(recs, gate_severity)
                   | {"missing": sum(1 for e in missing if _sev_rank(e.severity) <= _sev_rank(gate_severity))},
                   generated_at=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-                  gate_severity=gate_severity, run_ids=tuple(dict.fromkeys(r.run_id for r in recs if r.run_id)))
+                  gate_severity=gate_severity, run_ids=tuple(dict.fromkeys(r.run_id for r in recs if r.run_id)),
+                  coverage_problems=tuple(coverage_problems))
 
 
 def matrix_to_json(matrix: Matrix) -> dict[str, object]:
@@ -390,6 +408,7 @@ def matrix_to_json(matrix: Matrix) -> dict[str, object]:
         "status": matrix.status,
         "status_order": list(STATUS_ORDER),
         "totals": matrix.totals,
+        "coverage_problems": list(matrix.coverage_problems),
         "columns": [{"name": c, "package": matrix.packages.get(c)} for c in matrix.columns],
         "devices": [
             {
@@ -446,6 +465,12 @@ _LEGEND = ("Cell = worst status of its checks: FAIL (product defect at or above 
            "below the gate that did not run).")
 
 
+def _coverage_intro(matrix: Matrix) -> str:
+    n = len(matrix.coverage_problems)
+    return (f"PARTIAL: the runs do not cover everything the contract requires ({n} problem{'s' if n != 1 else ''}; "
+            "nothing can ship on them):")
+
+
 def matrix_to_markdown(matrix: Matrix) -> str:
     """compliance.md: a summary line, the table (one row per device) and a list of failing cells.
 
@@ -457,6 +482,8 @@ def matrix_to_markdown(matrix: Matrix) -> str:
         f"Generated {matrix.generated_at} · overall **{STATUS_LABEL[matrix.status]}** · {_totals_line(matrix)}"
         f" · gate: {matrix.gate_severity}",
         "",
+        *([f"**{_coverage_intro(matrix)}**", "", *(f"- {md_text(p)}" for p in matrix.coverage_problems), ""]
+          if matrix.coverage_problems else []),
         _LEGEND,
         "",
         "| Device | " + " | ".join(md_text(_column_label(c)) for c in matrix.columns) + " |",
@@ -497,8 +524,9 @@ ul.failing li{margin:.2em 0}code{font-size:12px}
 def matrix_to_html(matrix: Matrix) -> str:
     """compliance.html: a self-contained page (inline CSS, no scripts, no external resources).
 
-    Elements tests and people rely on: ``#summary``, ``table#matrix`` with ``tr[data-serial]`` rows and
-    ``td[data-column][data-status]`` cells, and ``ul#failing`` listing every cell that blocks or warns.
+    Elements tests and people rely on: ``#summary``, ``ul#coverage`` (only when there are coverage problems),
+    ``table#matrix`` with ``tr[data-serial]`` rows and ``td[data-column][data-status]`` cells, and ``ul#failing``
+    listing every cell that blocks or warns.
     """
     e = html_text
     head = "".join(f"<th>{e(_column_label(c))}"
@@ -534,7 +562,10 @@ def matrix_to_html(matrix: Matrix) -> str:
         f"<style>{_CSS}</style></head><body>\n<h1>Compliance matrix</h1>\n"
         f'<p id="summary">Generated {e(matrix.generated_at)} · overall <b class="{matrix.status}">'
         f"{STATUS_LABEL[matrix.status]}</b> · {e(_totals_line(matrix))} · gate: {e(matrix.gate_severity)}</p>\n"
-        f"<p>{e(_LEGEND)} Hover a cell for every check.</p>\n"
+        + (f'<p class="missing"><b>{e(_coverage_intro(matrix))}</b></p>\n<ul id="coverage" class="missing">'
+           + "".join(f"<li>{e(p)}</li>" for p in matrix.coverage_problems) + "</ul>\n"
+           if matrix.coverage_problems else "")
+        + f"<p>{e(_LEGEND)} Hover a cell for every check.</p>\n"
         f'<table id="matrix"><thead><tr><th>Device</th>{head}</tr></thead><tbody>\n'
         + "\n".join(rows)
         + '\n</tbody></table>\n<h2>Cells that block or warn</h2>\n<ul id="failing" class="failing">'

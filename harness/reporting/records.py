@@ -244,8 +244,9 @@ def read_runs(path: str | os.PathLike[str]) -> list[Run]:
 def read_records(path: str | os.PathLike[str]) -> list[Record]:
     """Read ``records.jsonl`` into records, in file order (duplicates kept; see :func:`latest_per_nodeid`).
 
-    Blank lines are skipped. A last line that is not newline-terminated and does not parse is the
-    trace of a run killed mid-write: it is dropped silently. Any other bad line is an error.
+    Blank lines are skipped. A last line that is not newline-terminated, starts like a JSON object (``{``) and
+    does not parse is the trace of a run killed mid-write: it is dropped silently. Any other bad line is an error,
+    so is a file that is not JSON lines at all (binary, one long line of text), whether newline-terminated or not.
 
     Raises:
         RecordsFileError: the file is missing/unreadable, or a complete line is not valid JSON or misses or
@@ -267,14 +268,16 @@ def _read_lines(path: str | os.PathLike[str]) -> list[Record | RunHeader]:
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        is_tail = truncated_tail and lineno == len(lines)
+        # what a run killed mid-write leaves: the start of one JSON object, without its newline
+        is_cut_tail = truncated_tail and lineno == len(lines) and line.lstrip().startswith(b"{")
         try:
             data = json.loads(line.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            if is_tail:
+            if is_cut_tail:
                 break
-            raise RecordsFileError(f"{p}:{lineno}: not a JSON line ({exc}); the file must hold one JSON "
-                                   "object per line as written by harness.reporting.records.RecordWriter") from exc
+            raise RecordsFileError(f"{p}:{lineno}: not a JSON line ({exc}); a records file holds one JSON object "
+                                   "per line as a pytest run of the suites writes it (--records): give that file, "
+                                   "or fix or remove this line") from exc
         if not isinstance(data, dict):
             raise RecordsFileError(f"{p}:{lineno}: expected a JSON object, got {type(data).__name__}")
         try:
@@ -283,8 +286,6 @@ def _read_lines(path: str | os.PathLike[str]) -> list[Record | RunHeader]:
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or '<record>'}: {e['msg']}"
                                  for e in exc.errors())
-            if is_tail:
-                break
             raise RecordsFileError(f"{p}:{lineno}: {problems}") from exc
     return records
 

@@ -70,6 +70,20 @@ def test_unreadable_input_exits_10_and_usage_4(builds, tmp_path, capsys):
     assert release.main(["frobnicate"]) == 4
 
 
+def test_a_records_file_that_is_not_json_lines_is_unreadable_input_10(tmp_path, capsys):
+    """As the docstring and README say: an input that cannot be read exits 10 (not 4, a usage error), naming
+    file:line, whether the file is binary or a run's file with a bad line."""
+    good = _run_file(tmp_path / "good.jsonl", "r1", [("A", "presence", "passed")])
+    binary = tmp_path / "bin.jsonl"
+    binary.write_bytes(b"\x00\x01\xff\xfe garbage")
+    bad_line = tmp_path / "bad.jsonl"
+    bad_line.write_bytes(good.read_bytes() + b"not json\n" + good.read_bytes().splitlines(keepends=True)[-1])
+    for path, line in ((binary, 1), (bad_line, 3)):
+        assert release.main(["diff", str(good), str(path)]) == 10
+        err = capsys.readouterr().err
+        assert f"{path}:{line}: not a JSON line" in err and "Traceback" not in err
+
+
 def _run_file(path, run_id, records, expected=()):
     from harness.reporting.records import ExpectedCheck, Record, RecordWriter, RunHeader
 

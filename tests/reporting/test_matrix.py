@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from harness.reporting.matrix import SCHEMA_VERSION, STATUS_ORDER, build_matrix, matrix_to_markdown, write_matrix
 
 from .helpers import rec
@@ -115,7 +117,8 @@ def test_write_matrix_files_and_json_schema(tmp_path: Path) -> None:
     doc = json.loads(paths["json"].read_text())
     assert doc["schema_version"] == SCHEMA_VERSION == 2
     assert set(doc) == {"schema_version", "generated_at", "status", "status_order", "totals", "columns", "devices",
-                        "gate_severity", "run_ids"}
+                        "gate_severity", "run_ids", "coverage_problems"}
+    assert doc["coverage_problems"] == []
     assert doc["status"] == "failed"
     assert [c["name"] for c in doc["columns"]] == ["device", "Excel", "Word"]
     mi4s = next(d for d in doc["devices"] if d["serial"] == "s2")
@@ -293,3 +296,47 @@ def test_legends_and_readme_name_every_status_as_the_matrix_shows_it() -> None:
     for word in STATUS_LABEL.values():
         assert f"{word} (" in legend, word
         assert f"{word} (" in page, word
+
+
+@pytest.mark.parametrize("gate", ["critical", "blocker"])
+def test_console_and_matrix_count_failures_the_same_way(gate: str) -> None:
+    """A failure below the gate is a warning in the console's "checks:" line as in compliance.md/json, never
+    "failed" in one and "below the gate" in the other."""
+    import re
+
+    from harness.reporting.gate import summary_lines
+    from harness.reporting.matrix import matrix_to_json
+
+    records = [rec("s1", "Word"), rec("s1", "Excel", outcome="failed", reason="[missing app] gone"),
+               rec("s2", "Word", "launch", outcome="failed", severity="normal", reason="[slow launch] 9 s"),
+               rec("s2", "Excel", outcome="broken", reason="harness.errors.AdbTimeout: x")]
+    console = summary_lines(records, gate)[1]
+    m = build_matrix(records, gate_severity=gate)
+    counts = re.compile(r"checks: (\d+ passed, \d+ failed, \d+ error \(infrastructure\), \d+ skipped"
+                        r"(?:, \d+ below the gate \(warnings\))?)")
+    said = counts.search(console)
+    assert said is not None and said.group(1) == counts.search(matrix_to_markdown(m)).group(1), console
+    totals = matrix_to_json(m)["totals"]
+    failed, warnings = (1, 1) if gate == "critical" else (0, 2)
+    assert (totals["failed"], totals["warning"]) == (failed, warnings)
+    assert f"{failed} failed" in console and f"{warnings} below the gate (warnings)" in console
+
+
+def test_coverage_problems_make_the_matrix_partial_like_the_gate(tmp_path: Path) -> None:
+    """What the gate calls partial (a shard missing from a merge) the matrix shows too: overall NOT RUN
+    (``missing``), never better, and the problems listed in md, html and json; a proven defect stays worse."""
+    problem = "shard 2/2 missing from the merge: their devices were not checked"
+    warned = [rec("s1", "Word"), rec("s1", "Word", "launch", outcome="failed", severity="normal", reason="[ANR] x")]
+    m = build_matrix(warned, coverage_problems=[problem])
+    assert build_matrix(warned).status == "warning" and m.status == "missing"
+    paths = write_matrix(m, tmp_path)
+    doc = json.loads(paths["json"].read_text())
+    assert doc["status"] == "missing" and doc["coverage_problems"] == [problem]
+    md = paths["md"].read_text()
+    assert "overall **NOT RUN**" in md and f"- {problem}" in md and "PARTIAL" in md
+    html = paths["html"].read_text()
+    assert '<ul id="coverage"' in html and problem in html
+    failing = build_matrix([rec("s1", "Word", outcome="failed", reason="[missing app] x")],
+                           coverage_problems=[problem])
+    assert failing.status == "failed"
+    assert "coverage" not in matrix_to_markdown(build_matrix(warned)).lower()

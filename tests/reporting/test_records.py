@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.reporting.records import Record, RecordsFileError, RecordWriter, latest_per_nodeid, read_records
+from harness.reporting.records import (
+    Record,
+    RecordsFileError,
+    RecordWriter,
+    RunHeader,
+    latest_per_nodeid,
+    read_records,
+)
 
 from .helpers import rec
 
@@ -102,3 +109,42 @@ def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
     assert len(records) == 600
     assert {r.nodeid for r in records} == {f"t::{k}-{i}" for k in range(3) for i in range(200)}
     assert all(isinstance(r, Record) for r in records)
+
+
+@pytest.mark.parametrize("content", [b"\x00\x01\xff\xfe garbage", b"a" * 200_000, b"a" * 200_000 + b"\n",
+                                     b"not json at all"])
+def test_a_file_that_is_not_json_lines_is_an_error_not_empty(tmp_path: Path, content: bytes) -> None:
+    """Binary or text that is not JSON is no cut line of a killed run: it is named (file:1), never read as empty."""
+    path = tmp_path / "bin.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(RecordsFileError, match=r"bin\.jsonl:1: not a JSON line"):
+        read_records(path)
+
+
+def test_a_complete_last_object_without_newline_is_validated(tmp_path: Path) -> None:
+    """A last line that parses as JSON was not cut: a missing key in it is an error, not dropped."""
+    path = tmp_path / "records.jsonl"
+    data = rec().model_dump()
+    del data["serial"]
+    path.write_text(json.dumps(rec().model_dump()) + "\n" + json.dumps(data))
+    with pytest.raises(RecordsFileError, match=r"records\.jsonl:2: serial"):
+        read_records(path)
+
+
+def test_tools_report_says_a_binary_records_file_is_unreadable(tmp_path: Path, capsys) -> None:
+    """Alone or merged with a good shard: exit 12 with file:line, not "empty" (11) nor a missing shard (13)."""
+    from harness.reporting.gate import EXIT_USAGE
+    from tools.report import main
+
+    path = tmp_path / "bin.jsonl"
+    path.write_bytes(b"\x00\x01\xff\xfe garbage")
+    good = tmp_path / "good.jsonl"
+    with RecordWriter(good) as w:
+        w.write_header(RunHeader(run_id="r1", started="2026-12-01T00:00:01Z", shard="2/2"))
+        w.write(rec().model_copy(update={"run_id": "r1"}))
+    for files in ([path], [good, path]):
+        argv = [x for f in files for x in ("--records", str(f))]
+        assert main([*argv, "--out", str(tmp_path / "out"), "--no-html"]) == EXIT_USAGE
+        said = capsys.readouterr()
+        assert f"{path}:1: not a JSON line" in said.err and "Traceback" not in said.err
+        assert "empty" not in said.out and "missing" not in said.out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness.reporting.gate import EXIT_PARTIAL, EXIT_SHIP, evaluate_gate
 from harness.reporting.records import ExpectedCheck, RecordWriter, RunHeader, read_runs
 from tools.report import select_runs
@@ -12,14 +14,16 @@ from .helpers import rec
 
 
 def _write(path: Path, run_id: str, serial: str, *, shard: str | None = None, listed=("h/s1", "h/s2"),
-           digest: str | None = "sha256:0a", options: dict | None = None) -> None:
+           digest: str | None = "sha256:0a", options: dict | None = None, outcome: str = "passed") -> None:
     with RecordWriter(path) as w:
         w.write_header(RunHeader(run_id=run_id, started=f"2026-12-01T00:00:0{run_id[-1]}Z", shard=shard,
                                  listed=list(listed), profiles_digest=digest, options=options or {},
                                  expected=[ExpectedCheck(host="127.0.0.1:5037", serial=serial, check="presence",
                                                          package="com.microsoft.office.word", app="Word",
                                                          severity="critical")]))
-        w.write(rec(serial, "Word", "presence").model_copy(update={"run_id": run_id}))
+        w.write(rec(serial, "Word", "presence", outcome=outcome,
+                    reason="ok" if outcome == "passed" else "[missing app] Word is not installed")
+                .model_copy(update={"run_id": run_id}))
 
 
 def test_read_runs_keeps_runs_apart(tmp_path):
@@ -55,11 +59,99 @@ def test_a_missing_shard_makes_the_merge_partial(tmp_path):
                          coverage_problems=half.coverage_problems).code == EXIT_PARTIAL
 
 
+def test_the_matrix_of_a_merge_with_a_missing_shard_says_partial_as_the_gate_does(tmp_path, capsys):
+    """Console, compliance.md/html/json: one verdict. Only shard 1/2 (with a below-gate warning) is given."""
+    import json
+
+    from tools.report import main
+
+    a = tmp_path / "a.jsonl"
+    _write(a, "r1", "s1", shard="1/2")
+    with RecordWriter(a) as w:  # a failure below the gate in the same run: the matrix alone would say WARN
+        w.write(rec("s1", "Word", "launch", outcome="failed", severity="normal", reason="[ANR] x")
+                .model_copy(update={"run_id": "r1"}))
+    out = tmp_path / "out"
+    assert main(["--records", str(a), "--out", str(out), "--no-html"]) == EXIT_PARTIAL
+    assert "PARTIAL shard 2/2 missing from the merge" in capsys.readouterr().out
+    doc = json.loads((out / "compliance.json").read_text())
+    assert doc["status"] == "missing"
+    assert doc["coverage_problems"] == ["shard 2/2 missing from the merge: their devices were not checked"]
+    md = (out / "compliance.md").read_text()
+    assert "overall **NOT RUN**" in md and "shard 2/2 missing from the merge" in md
+    assert "shard 2/2 missing from the merge" in (out / "compliance.html").read_text()
+
+
 def test_shards_that_saw_different_farms_are_flagged(tmp_path):
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     _write(a, "r1", "s1", shard="1/2")
     _write(b, "r2", "s2", shard="2/2", listed=("h/s1", "h/s2", "h/s3"))
     assert any("different farms" in p for p in select_runs([a, b]).coverage_problems)
+
+
+@pytest.mark.parametrize("b_started", ["older", "newer"])
+def test_a_shard_run_of_another_farm_is_never_dropped_as_a_rerun(tmp_path, b_started, capsys):
+    """Shards 1/2 and 2/2 of farm A, and shard 1/2 of farm B (another device list) with a defect: whichever ran
+    later, B's run is not taken for a rerun of A's shard 1/2: every run is kept, the merge names the runs of each
+    farm, and the verdict is the same both ways (never ship; B's defect is shown)."""
+    from harness.reporting.gate import EXIT_PRODUCT_DEFECT
+    from tools.report import main
+
+    a1, a2, b1 = tmp_path / "a1.jsonl", tmp_path / "a2.jsonl", tmp_path / "b1.jsonl"
+    _write(a1, "a5", "s1", shard="1/2")
+    _write(a2, "a6", "s2", shard="2/2")
+    _write(b1, "b1" if b_started == "older" else "b9", "t1", shard="1/2", listed=("g/t1", "g/t2"),
+           outcome="failed")
+    sel = select_runs([a1, a2, b1])
+    assert sorted(r.serial for r in sel.records) == ["s1", "s2", "t1"]
+    assert not any("ran twice" in n for n in sel.notes), sel.notes
+    farms = next(p for p in sel.coverage_problems if "different farms" in p)
+    assert "shard 1/2 (run a5" in farms and "(run b" in farms and "g/t1, g/t2" in farms and "h/s1, h/s2" in farms
+    assert any(p.startswith("shard 2/2 of the farm listing g/t1, g/t2") for p in sel.coverage_problems)
+    assert main([*(x for f in (a1, a2, b1) for x in ("--records", str(f))), "--out", str(tmp_path / "out"),
+                 "--no-html"]) == EXIT_PRODUCT_DEFECT
+    said = capsys.readouterr().out
+    assert "PARTIAL the merged shard runs saw different farms" in said and "DEFECT" in said
+    # without B's defect: partial (13), never ship
+    _write(b1, "b2" if b_started == "older" else "b8", "t1", shard="1/2", listed=("g/t1", "g/t2"))
+    sel = select_runs([a1, a2, b1])
+    assert evaluate_gate(sel.records, expected=sel.expected,
+                         coverage_problems=sel.coverage_problems).code == EXIT_PARTIAL
+
+
+def test_a_shard_run_twice_on_the_same_farm_keeps_the_later_run(tmp_path):
+    a, b, again = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "again.jsonl"
+    _write(a, "r1", "s1", shard="1/2", outcome="failed")
+    _write(b, "r2", "s2", shard="2/2")
+    _write(again, "r3", "s1", shard="1/2")  # shard 1/2 again, later, same farm and contract: the defect is fixed
+    for order in ([a, b, again], [again, b, a]):
+        sel = select_runs(order)
+        assert "shard 1/2 ran twice (r1, r3); using the later" in sel.notes
+        assert sorted(r.run_id for r in sel.runs) == ["r2", "r3"] and not sel.coverage_problems
+        assert evaluate_gate(sel.records, expected=sel.expected).code == EXIT_SHIP
+
+
+def test_a_shard_rerun_against_another_contract_keeps_both_runs(tmp_path):
+    """The same shard run twice with different profiles: neither run is dropped as the other's rerun; the merge
+    names both and is partial."""
+    a, b, again = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "again.jsonl"
+    _write(a, "r1", "s1", shard="1/2")
+    _write(b, "r2", "s2", shard="2/2")
+    _write(again, "r3", "s1", shard="1/2", digest="sha256:1b")
+    sel = select_runs([a, b, again])
+    assert sorted(r.run_id for r in sel.runs) == ["r1", "r2", "r3"]
+    (problem,) = sel.coverage_problems
+    assert "different contracts" in problem and "run r1" in problem and "run r3" in problem
+    assert evaluate_gate(sel.records, expected=sel.expected,
+                         coverage_problems=sel.coverage_problems).code == EXIT_PARTIAL
+
+
+def test_a_malformed_shard_in_a_header_is_an_error_naming_the_file(tmp_path):
+    from harness.reporting.records import RecordsFileError
+
+    a = tmp_path / "a.jsonl"
+    _write(a, "r1", "s1", shard="2/1")
+    with pytest.raises(RecordsFileError, match=r"a\.jsonl: run r1: shard '2/1' is not K/N"):
+        select_runs([a])
 
 
 def test_records_without_a_header_cannot_ship(tmp_path):
