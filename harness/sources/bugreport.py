@@ -33,7 +33,8 @@ A missing section, a property list that is cut or empty or lacks all of ``ro.pro
 ``name``, a package dump without its ``Packages:`` list, one that timed out (``*** SERVICE 'package' DUMP
 TIMEOUT``), a stray line inside its list, or on Android 8+ (API 26) one that does not end with its closing line
 (the file ends, or a separator / another service / section comes first), a line longer than
-:data:`MAX_LINE_CHARS`, a corrupt zip: a :class:`~harness.errors.SourceError` naming the file, the zip member, the
+:data:`MAX_LINE_CHARS`, a corrupt zip or zip member (:mod:`harness.sources.zipmember`): a
+:class:`~harness.errors.SourceError` naming the file, the zip member, the
 line and the section — the bugreport is *broken*, never passed. A package block without a ``User N:`` line on
 API 17+ is a parse problem of that package (:func:`harness.parsers.parse_dumpsys_package`).
 
@@ -56,6 +57,7 @@ from harness.errors import ParseError, SourceError
 from harness.inventory import PackageState, state_from_dump
 from harness.parsers import parse_dumpsys_package, parse_getprop
 from harness.sources import Target
+from harness.sources.zipmember import open_member, read_member
 
 HOST = "bugreport"
 """What stands where a farm host stands, for a bugreport row."""
@@ -80,6 +82,7 @@ _SECTION = re.compile(r"^------ .* ------$")
 _TIMEOUT = re.compile(r"^\*\*\* SERVICE 'package' DUMP TIMEOUT")
 _FINGERPRINT = re.compile(r"^Build fingerprint: '(?P<fp>[^']*)'")
 _KEEP = ("Packages", "Hidden system packages")
+_ZIP_REMEDY = "give the intact bugreport zip from adb bugreport (copy it again)"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _TITLE = re.compile(r"^[A-Za-z][^:/\t]*:$")
 """A ``dumpsys package`` section title (``Packages:``, ``Preferred Activities User 0:``): words, one colon at the
@@ -262,7 +265,8 @@ def _main_text(path: Path) -> Iterator[tuple[io.TextIOBase, str | None]]:
             names = [n for n in zf.namelist() if not n.endswith("/")]
             member: str | None = None
             if "main_entry.txt" in names:
-                member = zf.read("main_entry.txt").decode("utf-8", errors="replace").strip()
+                member = read_member(zf, "main_entry.txt", path=str(path), remedy=_ZIP_REMEDY).decode(
+                    "utf-8", errors="replace").strip()
                 if member not in names:
                     raise SourceError(f"main_entry.txt names {member!r}, which is not in the zip", path=str(path),
                                       member="main_entry.txt", remedy="the bugreport zip is incomplete")
@@ -276,12 +280,8 @@ def _main_text(path: Path) -> Iterator[tuple[io.TextIOBase, str | None]]:
             if member is None:
                 raise SourceError("no dumpstate text in the zip (no main_entry.txt, no bugreport-*.txt)",
                                   path=str(path), remedy="give the zip adb bugreport wrote, or its main .txt")
-            try:
-                with zf.open(member) as raw:
-                    yield io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None), member
-            except zipfile.BadZipFile as exc:
-                raise SourceError(f"cannot read member: {exc}", path=str(path), member=member,
-                                  remedy="the zip is damaged: copy the bugreport again") from None
+            with open_member(zf, member, path=str(path), remedy=_ZIP_REMEDY) as raw:
+                yield io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None), member
         return
     with open(path, "rb") as raw:
         head = raw.read(4096)
@@ -328,7 +328,7 @@ def load(path: Path) -> list[Target]:
     with _main_text(path) as (text, member):
         try:
             sec = read_sections(_lines(text, path=str(path), member=member))
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except OSError as exc:  # a text file (a damaged zip member raises SourceError: harness.sources.zipmember)
             raise SourceError(f"cannot read: {exc}", path=str(path), member=member,
                               remedy="the file is damaged: copy the bugreport again") from None
     props, sdk = check_sections(sec, path=str(path), member=member)

@@ -18,6 +18,7 @@ import pytest
 from harness.errors import ParseError, SourceError
 from harness.facts import DeviceFacts
 from harness.sources.bugreport import load, read_sections
+from tests.zipdamage import damage
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "bugreports"
 R23 = CORPUS / "bugreport_2.3_miui-nexusone-chkbugreport-excerpt.txt"
@@ -106,6 +107,19 @@ def test_bugreport_zip_main_entry_and_pattern_lookup(tmp_path):
     with pytest.raises(SourceError, match="not in the zip") as err:
         load(tmp_path / "dangling.zip")
     assert err.value.member == "main_entry.txt"
+
+
+@pytest.mark.parametrize("how", ["deflate", "crc"])
+@pytest.mark.parametrize("member", ["bugreport-tphoneE-2018-04-25.txt", "main_entry.txt"])
+def test_a_corrupt_member_of_a_bugreport_zip_is_broken_naming_it(tmp_path, how, member):
+    """A damaged deflate stream or CRC-32 of the text member used to escape as zlib.error / BadZipFile."""
+    with zipfile.ZipFile(tmp_path / "br.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("main_entry.txt", "bugreport-tphoneE-2018-04-25.txt" + " " * 400)
+        z.writestr("bugreport-tphoneE-2018-04-25.txt", R81.read_bytes())
+    path = damage(tmp_path / "br.zip", member, how, tmp_path / "bad.zip")
+    with pytest.raises(SourceError, match="corrupt zip member") as err:
+        load(path)
+    assert (err.value.path, err.value.member) == (str(path), member) and "intact bugreport zip" in str(err.value)
 
 
 def test_damaged_inputs_are_broken_with_file_member_and_line(tmp_path):
