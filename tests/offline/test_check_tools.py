@@ -118,6 +118,21 @@ def test_a_corrupt_zip_member_is_broken_exit_10_not_a_traceback(builds, tmp_path
     assert {r.outcome for r in run.records if r.serial == "bugreport:br.zip"} <= {"passed", "skipped"}
 
 
+def test_a_bugreport_cut_inside_the_package_dump_is_broken_not_missing_apps(tmp_path):
+    """An Android 7 bugreport cut after line 315 (inside dumpsys package) was judged 'Excel is not installed'
+    (exit 1): a product failure made up by a cut file. It is broken (exit 10), naming the section."""
+    lines = (EXAMPLES / "bugreports" / "bugreport-mi5-cn.txt").read_bytes().splitlines(keepends=True)
+    cut = tmp_path / "cut.txt"
+    cut.write_bytes(b"".join(lines[:315]))
+    whole = EXAMPLES / "bugreports" / "bugreport-mi5-cn.txt"
+    assert bugreportcheck.main([str(cut), str(whole), "--out", str(tmp_path / "out"), "--no-html"]) == 10
+    run = _records(tmp_path / "out")
+    assert not _failed(run)
+    mine = [r for r in run.records if r.serial == "bugreport:cut.txt"]
+    assert mine and {r.outcome for r in mine} == {"broken"}
+    assert all(f"{cut}:68: the 'DUMP OF SERVICE package:' section is cut short" in r.reason for r in mine)
+
+
 def test_usage_errors_exit_4(tmp_path, capsys):
     assert romcheck.main([str(tmp_path / "nope"), "--out", str(tmp_path)]) == 4
     assert "no such file" in capsys.readouterr().err
