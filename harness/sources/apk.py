@@ -22,6 +22,7 @@ from typing import IO
 from xml.etree import ElementTree
 
 from harness.errors import SourceError
+from harness.sources.zipmember import MEMBER_ERRORS
 
 ANDROID_NS = "{http://schemas.android.com/apk/res/android}"
 MAX_MANIFEST_BYTES = 8 * 1024 * 1024
@@ -121,8 +122,9 @@ def read_apk(stream: IO[bytes], *, source: str, member: str) -> ApkInfo:
                               **where)
         try:
             raw = apk.read(info)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
-            raise SourceError(f"cannot read AndroidManifest.xml: {exc}", **where) from None
+        except (*MEMBER_ERRORS, NotImplementedError, RuntimeError) as exc:  # the APK's own data is damaged
+            raise SourceError(f"cannot read AndroidManifest.xml: {exc}", remedy="the APK is damaged: rebuild or copy "
+                              "it again", **where) from None
         try:
             text = _bind_android_prefix(_decode(raw))
             root = ElementTree.fromstring(text)

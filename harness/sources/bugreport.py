@@ -21,7 +21,10 @@ Sections, as AOSP dumpstate writes them (``frameworks/native/cmds/dumpstate``, `
 * **Package service** — ``DUMP OF SERVICE package:`` (after a line of 79 ``-``; the same on every version, inside
   the ``DUMPSYS`` section), the full ``dumpsys package`` output, closed from Android 8 (API 26) by
   ``--------- 0.373s was the duration of dumpsys package, ending at: …``. Older reports end it at the next
-  separator, dumpstate section or the end of the file. Only the ``Packages:`` and ``Hidden system packages:``
+  service (dumpsys's separator line and ``DUMP OF SERVICE …:``) or dumpstate section (``------ … ------``). No
+  report, of any version, ends with the package service (dumpsys dumps more services after ``package``, and
+  dumpstate writes more sections after dumpsys): a file that ends inside the dump, right after its last line or
+  after a separator with nothing following, was cut. Only the ``Packages:`` and ``Hidden system packages:``
   lists are kept; :func:`harness.parsers.parse_dumpsys_package` reads them, exactly as for a live phone. A list
   ends only at a real section title: dumpsys package prints an empty line before every title but the first
   (AOSP ``DumpState.onTitlePrinted``; every corpus dump shows it) and a title is ``Words:`` at column 0. Any other
@@ -30,14 +33,18 @@ Sections, as AOSP dumpstate writes them (``frameworks/native/cmds/dumpstate``, `
   hide a ``User 0: installed=false`` line or the packages after it.
 
 A missing section, a property list that is cut or empty or lacks all of ``ro.product.model`` / ``device`` /
-``name``, a package dump without its ``Packages:`` list, one that timed out (``*** SERVICE 'package' DUMP
-TIMEOUT``), a stray line inside its list, or on Android 8+ (API 26) one that does not end with its closing line
-(the file ends, or a separator / another service / section comes first), a line longer than
-:data:`MAX_LINE_CHARS`, a corrupt zip: a :class:`~harness.errors.SourceError` naming the file, the zip member, the
-line and the section — the bugreport is *broken*, never passed. A package block without a ``User N:`` line on
-API 17+ is a parse problem of that package (:func:`harness.parsers.parse_dumpsys_package`).
+``name``, a package dump that the file ends inside (any Android version, above), one without its ``Packages:``
+list, one that timed out (``*** SERVICE 'package' DUMP TIMEOUT``), a stray line inside its list, on Android 8+
+(API 26) one that does not end with its closing line (a separator / another service / section comes first), on
+API 17+ one whose ``Packages:`` list ends with a block without its ``User N:`` line (cut inside that block, then
+another service or section), a line longer than :data:`MAX_LINE_CHARS`, a corrupt zip or zip member
+(:mod:`harness.sources.zipmember`): a :class:`~harness.errors.SourceError` naming the file, the zip member, the
+line and the section — the bugreport is *broken*, never passed; never a "missing app" read from a cut file. Any
+other package block without a ``User N:`` line on API 17+ is a parse problem of that package
+(:func:`harness.parsers.parse_dumpsys_package`).
 
-Corpus: ``/work/shared/corpus/bugreports/`` (Android 2.3 CRLF without a fingerprint header line; Android 8.1 from
+Corpus: ``/work/shared/corpus/bugreports/`` (Android 2.3 CRLF without a fingerprint header line — an excerpt that
+stops inside the package dump, so broken as stored; its original goes on with the next service; Android 8.1 from
 an OEM phone; the MVT Android 10 fixture without a properties section).
 """
 
@@ -55,7 +62,9 @@ from pathlib import Path
 from harness.errors import ParseError, SourceError
 from harness.inventory import PackageState, state_from_dump
 from harness.parsers import parse_dumpsys_package, parse_getprop
+from harness.parsers.dumpsys_package import MULTI_USER_SDK
 from harness.sources import Target
+from harness.sources.zipmember import open_member, read_member
 
 HOST = "bugreport"
 """What stands where a farm host stands, for a bugreport row."""
@@ -80,6 +89,9 @@ _SECTION = re.compile(r"^------ .* ------$")
 _TIMEOUT = re.compile(r"^\*\*\* SERVICE 'package' DUMP TIMEOUT")
 _FINGERPRINT = re.compile(r"^Build fingerprint: '(?P<fp>[^']*)'")
 _KEEP = ("Packages", "Hidden system packages")
+_BLOCK = re.compile(r"^\s+Package \[(?P<name>[^\]]*)\]?")
+_USER = re.compile(r"^\s+User -?\d+:")
+_ZIP_REMEDY = "give the intact bugreport zip from adb bugreport (copy it again)"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _TITLE = re.compile(r"^[A-Za-z][^:/\t]*:$")
 """A ``dumpsys package`` section title (``Packages:``, ``Preferred Activities User 0:``): words, one colon at the
@@ -98,8 +110,14 @@ class Sections:
         package_text: header lines and the ``Packages:`` / ``Hidden system packages:`` lists of the package
             dump; None if no ``DUMP OF SERVICE package:``.
         package_line: 1-based line of ``DUMP OF SERVICE package:``.
-        package_end: how the package dump ended: ``footer``, ``separator``, ``section``, ``eof``.
+        package_end: how the package dump ended: ``footer`` (dumpsys's closing duration line), ``separator`` (the
+            line of ``-`` that dumpsys writes before the next service, followed by more text), ``section`` (a
+            dumpstate ``------ … ------`` line), ``eof`` (the file ends inside the dump, or right after its last
+            line or after a separator with nothing after it: there is no telling that the dump was complete).
         package_end_line: 1-based line where it ended (the last line read for ``eof``).
+        package_last_block: ``(line, package)`` of the last ``Package [...]`` block of the ``Packages:`` list, or
+            None when the list has none.
+        package_last_block_users: that block has a ``User N:`` line (API 17+ print one per user in every block).
         package_stray: ``(line, text)`` of the first column-0 line inside the ``Packages:`` / ``Hidden system
             packages:`` list that is not a section title (not preceded by an empty line, or not shaped like
             ``Title:``): another writer's line (a log line) in the dump; None when there is none.
@@ -117,6 +135,8 @@ class Sections:
     package_end: str | None = None
     package_end_line: int | None = None
     package_stray: tuple[int, str] | None = None
+    package_last_block: tuple[int, str] | None = None
+    package_last_block_users: bool = False
     package_timeout: int | None = None
     header_fingerprint: str | None = None
     lines: int = 0
@@ -134,9 +154,14 @@ def read_sections(lines: Iterator[str]) -> Sections:
     in_value = False
     pkg: list[str] = []
     keep = False
+    in_packages = False
     blank = True
+    last_text = 0  # line of the last line holding more than white space
+    dashes = False  # the package dump ended at a line of "-" (what comes after it must be seen)
     for number, line in enumerate(lines, start=1):
         out.lines = number
+        if line.strip():
+            last_text = number
         if state == "props":
             if in_value:
                 props.append(line)
@@ -160,7 +185,7 @@ def read_sections(lines: Iterator[str]) -> Sections:
                 continue
             if _SEPARATOR.match(line) or _SECTION.match(line) or line.startswith("DUMP OF SERVICE "):
                 out.package_end, state = ("section" if _SECTION.match(line) else "separator"), "scan"
-                out.package_end_line = number
+                out.package_end_line, dashes = number, bool(_SEPARATOR.match(line))
             else:
                 if _TIMEOUT.match(line) and out.package_timeout is None:
                     out.package_timeout = number
@@ -174,9 +199,14 @@ def read_sections(lines: Iterator[str]) -> Sections:
                             out.package_stray = (number, line)
                         continue
                     keep = line.endswith(":") and line[:-1] in _KEEP
+                    in_packages = line == "Packages:"
                     pkg.append(line)
                 elif keep:
                     pkg.append(line)
+                    if in_packages and (m := _BLOCK.match(line)):
+                        out.package_last_block, out.package_last_block_users = (number, m.group("name")), False
+                    elif in_packages and _USER.match(line):
+                        out.package_last_block_users = True
                 continue
         if state == "scan":
             if out.header_fingerprint is None and out.props_text is None and (m := _FINGERPRINT.match(line)):
@@ -185,7 +215,7 @@ def read_sections(lines: Iterator[str]) -> Sections:
                 state, out.props_line, props, in_value = "props", number, [], False
                 out.props_text = ""
             elif out.package_text is None and line == PACKAGE_SECTION:
-                state, out.package_line, pkg, keep, blank = "package", number, [], False, True
+                state, out.package_line, pkg, keep, blank, in_packages = "package", number, [], False, True, False
                 out.package_text = ""
         if state != "props" and out.props_line is not None and not out.props_text:
             out.props_text = "\n".join(props)
@@ -193,7 +223,8 @@ def read_sections(lines: Iterator[str]) -> Sections:
         out.props_text = "\n".join(props)
     if out.package_line is not None:
         out.package_text = "\n".join(pkg)
-        if state == "package":
+        if state == "package" or (dashes and last_text <= (out.package_end_line or 0)):
+            # the file ends inside the dump, or right after the separator that dumpsys writes before a next service
             out.package_end, out.package_end_line = "eof", out.lines
     return out
 
@@ -230,6 +261,7 @@ def check_sections(sec: Sections, *, path: str, member: str | None) -> tuple[dic
     if sec.package_timeout is not None:
         raise SourceError("the package service dump timed out (*** SERVICE 'package' DUMP TIMEOUT): its package "
                           "list may be incomplete", path=path, member=member, line=sec.package_timeout, remedy=remedy)
+    _check_package_end(sec, sdk, path=path, member=member)
     if "Packages:" not in (sec.package_text or "").split("\n"):
         raise SourceError(f"the '{PACKAGE_SECTION}' section has no 'Packages:' list (dumpsys package failed or was "
                           "cut)", path=path, member=member, line=sec.package_line, remedy=remedy)
@@ -240,13 +272,49 @@ def check_sections(sec: Sections, *, path: str, member: str | None) -> tuple[dic
                           "or a value printed across lines); the package blocks around it cannot be read safely",
                           path=path, member=member, line=number, remedy=remedy)
     if sdk >= 26 and sec.package_end != "footer":
-        how = ("the file ends" if sec.package_end == "eof" else
-               f"line {sec.package_end_line} starts another {'section' if sec.package_end == 'section' else 'service'}")
+        how = f"line {sec.package_end_line} starts another {'section' if sec.package_end == 'section' else 'service'}"
         raise SourceError(f"the '{PACKAGE_SECTION}' section is cut short: {how} before dumpsys's closing "
                           "'--------- …s was the duration of dumpsys package' line (written since Android 8, "
                           f"API 26; this report is API {sdk})", path=path, member=member, line=sec.package_line,
                           remedy=remedy)
+    block = sec.package_last_block
+    if sdk >= MULTI_USER_SDK and block is not None and not sec.package_last_block_users:
+        raise SourceError(f"the '{PACKAGE_SECTION}' section (line {sec.package_line}) is cut short: the last block "
+                          f"of its Packages: list, 'Package [{block[1]}]', has no 'User N:' line (Android 4.2, API "
+                          f"{MULTI_USER_SDK}, and later print one per user in every block; this report is API {sdk}) "
+                          f"and line {sec.package_end_line} starts another "
+                          f"{'section' if sec.package_end == 'section' else 'service'}: the dump stopped inside that "
+                          "block, so the packages after it would look absent", path=path, member=member,
+                          line=block[0], remedy=remedy)
     return props, sdk
+
+
+def _check_package_end(sec: Sections, sdk: int, *, path: str, member: str | None) -> None:
+    """Refuse a package dump that the file ends inside (every Android version: module docstring, "Package service").
+
+    No real bugreport ends with the package service: dumpsys dumps more services after ``package`` and dumpstate
+    writes more sections after dumpsys, so a file whose last line is inside the package dump (or its separator) was
+    cut, and a package after the cut would look absent — a false "missing app".
+
+    Raises:
+        SourceError: naming the file, member, the section's line and the last package block when it is cut before
+            its ``User N:`` line.
+    """
+    if sec.package_end != "eof":
+        return
+    block = sec.package_last_block
+    inside = ""
+    if block is not None and sdk >= MULTI_USER_SDK and not sec.package_last_block_users:
+        inside = (f", inside the block 'Package [{block[1]}]' of line {block[0]} before its 'User N:' line (API "
+                  f"{MULTI_USER_SDK}+ print one in every block)")
+    raise SourceError(f"the '{PACKAGE_SECTION}' section is cut short: the file ends inside it, at line "
+                      f"{sec.package_end_line}{inside}; a complete bugreport goes on after it (dumpsys's closing "
+                      "'--------- …s was the duration of dumpsys package' line from Android 8; on every version the "
+                      "next 'DUMP OF SERVICE …:' or '------ … ------' section), so a package after the cut would look "
+                      f"absent (this report is API {sdk})",
+                      path=path, member=member, line=sec.package_line,
+                      remedy="the file was cut (a copy or download that stopped early?): take a complete bugreport "
+                             "(adb bugreport) and give the zip or its whole main text file")
 
 
 @contextmanager
@@ -262,7 +330,8 @@ def _main_text(path: Path) -> Iterator[tuple[io.TextIOBase, str | None]]:
             names = [n for n in zf.namelist() if not n.endswith("/")]
             member: str | None = None
             if "main_entry.txt" in names:
-                member = zf.read("main_entry.txt").decode("utf-8", errors="replace").strip()
+                member = read_member(zf, "main_entry.txt", path=str(path), remedy=_ZIP_REMEDY).decode(
+                    "utf-8", errors="replace").strip()
                 if member not in names:
                     raise SourceError(f"main_entry.txt names {member!r}, which is not in the zip", path=str(path),
                                       member="main_entry.txt", remedy="the bugreport zip is incomplete")
@@ -276,12 +345,8 @@ def _main_text(path: Path) -> Iterator[tuple[io.TextIOBase, str | None]]:
             if member is None:
                 raise SourceError("no dumpstate text in the zip (no main_entry.txt, no bugreport-*.txt)",
                                   path=str(path), remedy="give the zip adb bugreport wrote, or its main .txt")
-            try:
-                with zf.open(member) as raw:
-                    yield io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None), member
-            except zipfile.BadZipFile as exc:
-                raise SourceError(f"cannot read member: {exc}", path=str(path), member=member,
-                                  remedy="the zip is damaged: copy the bugreport again") from None
+            with open_member(zf, member, path=str(path), remedy=_ZIP_REMEDY) as raw:
+                yield io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None), member
         return
     with open(path, "rb") as raw:
         head = raw.read(4096)
@@ -328,7 +393,7 @@ def load(path: Path) -> list[Target]:
     with _main_text(path) as (text, member):
         try:
             sec = read_sections(_lines(text, path=str(path), member=member))
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except OSError as exc:  # a text file (a damaged zip member raises SourceError: harness.sources.zipmember)
             raise SourceError(f"cannot read: {exc}", path=str(path), member=member,
                               remedy="the file is damaged: copy the bugreport again") from None
     props, sdk = check_sections(sec, path=str(path), member=member)
@@ -336,9 +401,6 @@ def load(path: Path) -> list[Target]:
         props["ro.build.fingerprint"] = sec.header_fingerprint
     where = f"{path.name}{'!' + member if member else ''}"
     package_text = sec.package_text or ""
-    note = ("" if sec.package_end != "eof" else
-            f"{where}: the file ends inside the package dump (Android {props.get('ro.build.version.release')} "
-            "writes no closing line): a package after the cut would look absent")
     listing = ("bugreport: no 'pm list packages' output; 'listed' follows 'installed' for user 0 "
                f"(dumpsys package at {where}:{sec.package_line})")
 
@@ -347,10 +409,7 @@ def load(path: Path) -> list[Target]:
             dump = parse_dumpsys_package(package_text, pkg, user=0, sdk=sdk)
         except ParseError as exc:
             raise exc.with_context(command=f"{PACKAGE_SECTION} ({where}:{sec.package_line})") from None
-        state = state_from_dump(pkg, dump, listed=dump.installed, list_evidence=listing)
-        if note and not dump.found:
-            return PackageState(**{**state.__dict__, "evidence": (*state.evidence, note)})
-        return state
+        return state_from_dump(pkg, dump, listed=dump.installed, list_evidence=listing)
 
     serial = re.sub(r"[^A-Za-z0-9._:@/+#-]", "_", f"bugreport:{path.name}")[:200]
     return [Target(serial=serial, host=HOST, props=props, packages=lookup, source=str(path))]

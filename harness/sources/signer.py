@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 from harness.apksig import ApkSignature, read_stream_apk, verify_content_digests
 from harness.errors import ParseError
+from harness.sources.zipmember import MEMBER_ERRORS
 
 NOT_VERIFIED = "not verified: no v2/v3 content digest (a v1-only signature's per-entry digests are not checked)"
 """:attr:`~harness.apksig.ApkSignature.integrity` of a build's APK whose content could not be checked."""
@@ -64,7 +65,8 @@ def stripped_schemes(stream: BinaryIO, signature: ApkSignature, sdk: int | None)
     Empty when the platform uses v2/v3 (it then never reads the header) or nothing was stripped.
 
     Raises:
-        zipfile.BadZipFile, OSError: the ``.SF`` file cannot be read (the caller turns it into a ParseError).
+        zipfile.BadZipFile, zlib.error, OSError …: the ``.SF`` file cannot be read (one of
+            :data:`harness.sources.zipmember.MEMBER_ERRORS`; the caller turns it into a ParseError).
     """
     if signature.effective(sdk)[0] != "v1":
         return []
@@ -102,7 +104,7 @@ def read_signature(stream: BinaryIO, *, device_path: str, source: str | None = N
         return exc.with_context(command=command)
     try:
         stripped = stripped_schemes(stream, signature, sdk)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+    except (*MEMBER_ERRORS, NotImplementedError, RuntimeError) as exc:  # the APK's own .SF member is damaged
         return ParseError(f"cannot read the v1 signature file (.SF): {exc}", command=command)
     try:
         checked = verify_content_digests(stream, signature)

@@ -24,6 +24,9 @@ that is not a regular file (a directory, a dangling symlink, a symlink loop, a F
 leads back into its own parents or to a folder already walked, and a zip member whose name has a ``.``/``..``
 component, an empty one or a backslash (``SYSTEM/app/Word/../Word/Word.apk``, ``SYSTEM\\app\\Word.apk``), or a name
 the zip holds twice.
+A zip member is read through :func:`harness.sources.zipmember.open_member`: a member whose data is damaged (a
+corrupt deflate stream, a CRC-32 mismatch, data that ends early) is a :class:`~harness.errors.SourceError` naming
+the zip and the member wherever it is read (``build.prop``, an APK's manifest or signature).
 In an unpacked build, a symlinked folder is followed (as Android follows it on the phone) where ``follow(device
 path)`` says so — the APK folders — and only there: elsewhere (``system/vendor -> /vendor`` in a system-as-root
 dump) the host's own folders are not walked.
@@ -41,6 +44,7 @@ from pathlib import Path
 from typing import IO
 
 from harness.errors import SourceError
+from harness.sources.zipmember import open_member
 
 PARTITIONS: dict[str, str] = {
     "SYSTEM": "/system", "VENDOR": "/vendor", "PRODUCT": "/product", "SYSTEM_EXT": "/system_ext", "ODM": "/odm",
@@ -133,9 +137,9 @@ class BuildTree:
     def _read(self, fh: IO[bytes], member: str) -> bytes:
         try:
             return fh.read()
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise SourceError(f"cannot read member: {exc}", path=self.source, member=member,
-                              remedy="the zip is damaged: copy or download the build again") from None
+        except OSError as exc:  # a file of an unpacked build (a zip member's damage is a SourceError already)
+            raise SourceError(f"cannot read: {exc}", path=self.source, member=member,
+                              remedy="copy or unpack the build again") from None
 
     _index_cache: dict[str, str] | None = None
 
@@ -206,12 +210,12 @@ class ZipBuild(BuildTree):
             if dev is not None:
                 yield dev, name
 
-    def open(self, member: str) -> IO[bytes]:  # noqa: D102
-        try:
-            return self.zip.open(self._infos[member])
-        except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
-            raise SourceError(f"cannot read member: {exc}", path=self.source, member=member,
-                              remedy="the zip is damaged: copy or download the build again") from None
+    def open(self, member: str) -> IO[bytes]:
+        """A file object on ``member`` whose reads raise :class:`~harness.errors.SourceError` (naming the zip and the
+        member) when its data is damaged (:mod:`harness.sources.zipmember`): a corrupt APK or ``build.prop`` member
+        makes the build broken wherever it is read."""
+        return open_member(self.zip, self._infos[member], path=self.source,
+                           remedy="give an intact target_files zip (copy or download the build again)")
 
     def size(self, member: str) -> int:  # noqa: D102
         return self._infos[member].file_size

@@ -8,6 +8,7 @@ import pytest
 from harness.errors import ParseError, SourceError
 from harness.facts import DeviceFacts
 from harness.sources import load_targets
+from tests.zipdamage import damage
 
 OFFICE = ("com.microsoft.office.word", "com.microsoft.office.excel", "com.microsoft.office.powerpoint",
           "com.microsoft.office.outlook", "com.skype.raider")
@@ -68,6 +69,28 @@ def test_unreadable_builds_are_source_errors_naming_file_and_member(builds, name
         load_targets("build", builds[name])
     assert err.value.path == str(builds[name])
     assert err.value.member == member
+
+
+@pytest.mark.parametrize("member", ["SYSTEM/app/Excel/Excel.apk", "SYSTEM/build.prop"])
+@pytest.mark.parametrize("how", ["deflate", "crc"])
+def test_a_corrupt_member_of_a_target_files_zip_is_a_source_error_naming_it(builds, tmp_path, member, how):
+    """A member whose deflate stream or CRC-32 is damaged used to escape as zlib.error / BadZipFile (a traceback,
+    pytest collection errors, exit 2). It is broken like a truncated zip, naming the zip and the member."""
+    path = damage(builds["good-target_files.zip"], member, how, tmp_path / f"{how}.zip")
+    with pytest.raises(SourceError, match="corrupt zip member") as err:
+        load_targets("build", path)
+    assert (err.value.path, err.value.member) == (str(path), member)
+    assert "give an intact target_files zip" in str(err.value)
+
+
+def test_an_apk_whose_manifest_deflate_stream_is_damaged_is_a_source_error(builds, tmp_path):
+    """The APK's own AndroidManifest.xml member (an unpacked build): zlib.error used to escape read_apk."""
+    build = _copy(builds, tmp_path, "bad-deflate")
+    apk = build / WORD
+    damage(apk, "AndroidManifest.xml", "deflate", apk)
+    with pytest.raises(SourceError, match="cannot read AndroidManifest.xml") as err:
+        load_targets("build", build)
+    assert (err.value.path, err.value.member) == (str(build), WORD)
 
 
 # ---------------------------------------------------------------- breaker findings: APK folders and signatures

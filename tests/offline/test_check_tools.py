@@ -6,10 +6,12 @@ Each run is a real subprocess run of the suites (as tools/job.py does for device
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 from harness.reporting.records import read_runs
 from tests.offline.conftest import ROOT, TEST_PROFILES
+from tests.zipdamage import damage
 from tools import bugreportcheck, romcheck
 
 EXAMPLES = ROOT / "examples"
@@ -91,6 +93,44 @@ def test_bugreports_same_verdicts_as_the_phones(tmp_path):
     assert len(broken) == 1 and "no SYSTEM PROPERTIES section" in broken[0].reason
     mi5 = [r for r in run.records if r.serial == "bugreport:bugreport-mi5-cn.txt"]
     assert mi5 and {r.outcome for r in mi5} <= {"passed", "skipped"}
+
+
+def test_a_corrupt_zip_member_is_broken_exit_10_not_a_traceback(builds, tmp_path):
+    """romcheck on a target_files zip whose Excel.apk member has a damaged deflate stream, bugreportcheck on a
+    bugreport zip whose text member is damaged: both used to end in zlib.error / BadZipFile tracebacks (exit 2)."""
+    bad = damage(builds["good-target_files.zip"], "SYSTEM/app/Excel/Excel.apk", "deflate", tmp_path / "crc.zip")
+    assert romcheck.main([str(bad), str(builds["good"]), "--out", str(tmp_path / "rom"), "--no-html"]) == 10
+    run = _records(tmp_path / "rom")
+    broken = {r.reason for r in run.records if r.serial == "build:crc.zip"}
+    assert broken and all(f"{bad}!SYSTEM/app/Excel/Excel.apk: corrupt zip member" in b for b in broken)
+    assert {r.outcome for r in run.records if r.serial == "build:crc.zip"} == {"broken"}
+    text = (EXAMPLES / "bugreports" / "bugreport-mi5-cn.txt").read_bytes()
+    with zipfile.ZipFile(tmp_path / "br.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("main_entry.txt", "bugreport-mi5.txt")
+        z.writestr("bugreport-mi5.txt", text)
+    bad_br = damage(tmp_path / "br.zip", "bugreport-mi5.txt", "deflate", tmp_path / "br-bad.zip")
+    assert bugreportcheck.main([str(bad_br), str(tmp_path / "br.zip"), "--out", str(tmp_path / "br"),
+                                "--no-html"]) == 10
+    run = _records(tmp_path / "br")
+    assert {r.outcome for r in run.records if r.serial == "bugreport:br-bad.zip"} == {"broken"}
+    assert all(f"{bad_br}!bugreport-mi5.txt: corrupt zip member" in r.reason for r in run.records
+               if r.serial == "bugreport:br-bad.zip")
+    assert {r.outcome for r in run.records if r.serial == "bugreport:br.zip"} <= {"passed", "skipped"}
+
+
+def test_a_bugreport_cut_inside_the_package_dump_is_broken_not_missing_apps(tmp_path):
+    """An Android 7 bugreport cut after line 315 (inside dumpsys package) was judged 'Excel is not installed'
+    (exit 1): a product failure made up by a cut file. It is broken (exit 10), naming the section."""
+    lines = (EXAMPLES / "bugreports" / "bugreport-mi5-cn.txt").read_bytes().splitlines(keepends=True)
+    cut = tmp_path / "cut.txt"
+    cut.write_bytes(b"".join(lines[:315]))
+    whole = EXAMPLES / "bugreports" / "bugreport-mi5-cn.txt"
+    assert bugreportcheck.main([str(cut), str(whole), "--out", str(tmp_path / "out"), "--no-html"]) == 10
+    run = _records(tmp_path / "out")
+    assert not _failed(run)
+    mine = [r for r in run.records if r.serial == "bugreport:cut.txt"]
+    assert mine and {r.outcome for r in mine} == {"broken"}
+    assert all(f"{cut}:68: the 'DUMP OF SERVICE package:' section is cut short" in r.reason for r in mine)
 
 
 def test_usage_errors_exit_4(tmp_path, capsys):

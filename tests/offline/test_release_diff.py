@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.offline.conftest import TEST_PROFILES
+from tests.zipdamage import damage
 from tools import release, romcheck
 
 
@@ -82,6 +85,15 @@ def test_a_records_file_that_is_not_json_lines_is_unreadable_input_10(tmp_path, 
         assert release.main(["diff", str(good), str(path)]) == 10
         err = capsys.readouterr().err
         assert f"{path}:{line}: not a JSON line" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("member", ["SYSTEM/app/Excel/Excel.apk", "SYSTEM/build.prop"])
+def test_a_corrupt_zip_member_exits_10_never_1(builds, tmp_path, capsys, member):
+    """A damaged member used to end in a zlib.error traceback with exit 1, the code for "differences found"."""
+    bad = damage(builds["good-target_files.zip"], member, "deflate", tmp_path / "bad.zip")
+    assert release.main(["diff", str(bad), str(builds["good"])]) == 10
+    err = capsys.readouterr().err
+    assert f"{bad}!{member}: corrupt zip member" in err and "Traceback" not in err
 
 
 def _run_file(path, run_id, records, expected=()):

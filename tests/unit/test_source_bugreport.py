@@ -18,6 +18,7 @@ import pytest
 from harness.errors import ParseError, SourceError
 from harness.facts import DeviceFacts
 from harness.sources.bugreport import load, read_sections
+from tests.zipdamage import damage
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "bugreports"
 R23 = CORPUS / "bugreport_2.3_miui-nexusone-chkbugreport-excerpt.txt"
@@ -31,8 +32,20 @@ def _one(path: Path):
     return target, DeviceFacts.from_props(target.props)
 
 
-def test_android_2_3_crlf_report_without_fingerprint_header():
-    target, facts = _one(R23)
+R23_DUMP_END = b"-" * 79 + b"\r\nDUMP OF SERVICE permission:\r\n"
+"""What follows the package dump in the original of the Android 2.3 excerpt (sonyxperiadev/ChkBugReport
+``examples/bugreports/bugreport_deadlock.txt`` at 2d0f1f74743b54043a1cd72212baab0412ba54b7, lines 20882-20883, byte
+for byte): dumpsys's separator and the next service. The excerpt itself stops inside the package dump."""
+
+
+def _r23_complete(tmp_path: Path) -> Path:
+    path = tmp_path / R23.name
+    path.write_bytes(R23.read_bytes() + R23_DUMP_END)
+    return path
+
+
+def test_android_2_3_crlf_report_without_fingerprint_header(tmp_path):
+    target, facts = _one(_r23_complete(tmp_path))
     assert "\r" not in "".join(target.props.values())
     assert (facts.model, facts.device, facts.sdk) == ("Nexus One", "passion", 10)
     assert facts.fingerprint == "Android/libra_passion/passion:2.3.5/MIUI/1.8.12:userdebug/test-keys"
@@ -41,8 +54,15 @@ def test_android_2_3_crlf_report_without_fingerprint_header():
     assert framework.installed and framework.system and framework.install_kind == "system"
     assert (framework.version_name, framework.version_code) == ("2.3.5", 10)
     assert loc.code_path == "/system/app/NetworkLocation.apk" and loc.partition == "system"
-    missing = target.packages("com.skype.raider")
-    assert not missing.installed and any("ends inside the package dump" in e for e in missing.evidence)
+    assert not target.packages("com.skype.raider").installed  # the dump is complete: absent is a verdict
+
+
+def test_android_2_3_excerpt_that_ends_inside_the_package_dump_is_broken():
+    """The corpus excerpt as stored ends inside 'DUMP OF SERVICE package:' (it keeps 18 of 72 packages): a file cut
+    there cannot say which apps are missing. It used to load, so any app after the cut counted as not installed."""
+    with pytest.raises(SourceError, match="section is cut short: the file ends inside it, at line 601") as err:
+        load(R23)
+    assert err.value.line == 152 and err.value.path == str(R23) and "complete bugreport" in str(err.value)
 
 
 def test_android_8_1_oem_report_skype_preinstalled_privileged():
@@ -106,6 +126,19 @@ def test_bugreport_zip_main_entry_and_pattern_lookup(tmp_path):
     with pytest.raises(SourceError, match="not in the zip") as err:
         load(tmp_path / "dangling.zip")
     assert err.value.member == "main_entry.txt"
+
+
+@pytest.mark.parametrize("how", ["deflate", "crc"])
+@pytest.mark.parametrize("member", ["bugreport-tphoneE-2018-04-25.txt", "main_entry.txt"])
+def test_a_corrupt_member_of_a_bugreport_zip_is_broken_naming_it(tmp_path, how, member):
+    """A damaged deflate stream or CRC-32 of the text member used to escape as zlib.error / BadZipFile."""
+    with zipfile.ZipFile(tmp_path / "br.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("main_entry.txt", "bugreport-tphoneE-2018-04-25.txt" + " " * 400)
+        z.writestr("bugreport-tphoneE-2018-04-25.txt", R81.read_bytes())
+    path = damage(tmp_path / "br.zip", member, how, tmp_path / "bad.zip")
+    with pytest.raises(SourceError, match="corrupt zip member") as err:
+        load(path)
+    assert (err.value.path, err.value.member) == (str(path), member) and "intact bugreport zip" in str(err.value)
 
 
 def test_damaged_inputs_are_broken_with_file_member_and_line(tmp_path):
@@ -222,3 +255,79 @@ def test_a_corrupt_zip_is_named_corrupt_zip(tmp_path):
     (tmp_path / "renamed.zip").write_text("not a zip at all\n")
     with pytest.raises(SourceError, match="corrupt zip"):
         load(tmp_path / "renamed.zip")
+
+
+# ---------------------------------------------------------------- a file cut inside the package dump, any Android
+
+MI5 = Path(__file__).resolve().parents[2] / "examples" / "bugreports" / "bugreport-mi5-cn.txt"  # API 24
+MI5_FOOTER = "--------- 0.373s was the duration of dumpsys package, ending at: 2026-12-01 03:00:01\n"
+NEXT_SERVICE = "-" * 79 + "\nDUMP OF SERVICE permission:\n"
+
+
+def _cut(tmp_path: Path, source: Path, *, lines: int | None = None, chars: int | None = None) -> Path:
+    data = source.read_bytes()
+    if lines is not None:
+        data = b"".join(data.splitlines(keepends=True)[:lines])
+    if chars is not None:
+        data = data[:chars]
+    out = tmp_path / f"cut-{source.stem}-{lines}-{chars}.txt"
+    out.write_bytes(data)
+    return out
+
+
+@pytest.mark.parametrize(("source", "lines", "chars", "header_line"), [
+    (MI5, 315, None, 68),  # Android 7 (API 24): between two package blocks; judged "Excel missing" before
+    (MI5, 857, None, 68),  # the last line of the dump (its User 0: line), before the closing footer
+    (MI5, None, 30000, 68),  # inside 'Package [com.android.browser]', before its User 0: line
+    (EXAMPLE, 1174, None, 520),  # Android 10 (API 29)
+    (R81, 800, None, 602),  # Android 8.1 (API 27), the real OEM report
+], ids=["android7-between-blocks", "android7-last-line", "android7-inside-a-block", "android10", "android8.1"])
+def test_a_file_cut_inside_the_package_dump_is_broken_on_every_android(tmp_path, source, lines, chars, header_line):
+    with pytest.raises(SourceError, match="section is cut short: the file ends inside it") as err:
+        load(_cut(tmp_path, source, lines=lines, chars=chars))
+    assert err.value.line == header_line and "DUMP OF SERVICE package:" in str(err.value)
+    assert "take a complete bugreport" in str(err.value)
+
+
+def test_the_cut_block_is_named_when_it_lacks_its_user_lines(tmp_path):
+    with pytest.raises(SourceError, match=r"inside the block 'Package \[com.android.browser\]' of line 669 before "
+                                          r"its 'User N:' line"):
+        load(_cut(tmp_path, MI5, chars=30000))
+
+
+def test_android_2_3_cut_right_after_the_separator_is_broken_and_complete_with_the_next_service(tmp_path):
+    """Before Android 8 nothing closes the package dump: what proves it complete is what dumpstate writes after it.
+    A separator with nothing after it (the file ends there) does not."""
+    sep_only = tmp_path / "sep.txt"
+    sep_only.write_bytes(R23.read_bytes() + R23_DUMP_END.split(b"\r\n")[0] + b"\r\n\r\n")
+    with pytest.raises(SourceError, match="the file ends inside it"):
+        load(sep_only)
+    section = tmp_path / "section.txt"
+    section.write_bytes(R23.read_bytes() + b"------ APP ACTIVITIES (dumpsys activity all) ------\r\n")
+    assert _one(section)[1].sdk == 10
+
+
+def test_android_7_without_footer_reads_when_the_next_service_follows(tmp_path):
+    """An Android 7 report whose package dump is followed by the next service is complete (no footer before 8)."""
+    path = tmp_path / "a7.txt"
+    path.write_text(MI5.read_text(encoding="utf-8").replace(MI5_FOOTER, NEXT_SERVICE), encoding="utf-8")
+    target, facts = _one(path)
+    assert facts.sdk == 24 and target.packages("com.microsoft.office.excel").installed
+    ends = tmp_path / "a7-ends.txt"
+    ends.write_text(MI5.read_text(encoding="utf-8").split(MI5_FOOTER)[0], encoding="utf-8")
+    with pytest.raises(SourceError, match="the file ends inside it"):
+        load(ends)
+
+
+def test_android_7_block_cut_before_its_user_line_then_the_next_service_is_broken(tmp_path):
+    """dumpsys stopped inside Excel's block and dumpstate went on: the packages after Excel are not in the list,
+    so they would look absent. The last block of the Packages: list has no User 0: line (API 17+ always print it)."""
+    text = MI5.read_text(encoding="utf-8")
+    head = text.split("  Package [com.microsoft.office.excel]")[0]
+    path = tmp_path / "a7-cut.txt"
+    path.write_text(head + "  Package [com.microsoft.office.excel] (b3fb089):\n    userId=10112\n" + NEXT_SERVICE,
+                    encoding="utf-8")
+    with pytest.raises(SourceError, match=r"last block of its Packages: list, 'Package \[com.microsoft.office."
+                                          r"excel\]', has no 'User N:' line") as err:
+        load(path)
+    assert err.value.line == _line_of(text, "  Package [com.microsoft.office.excel]")
