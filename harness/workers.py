@@ -106,6 +106,24 @@ def recoverable(exc: BaseException) -> bool:
     return isinstance(exc, (DeviceUnavailable, AdbTimeout)) and not isinstance(exc, RunCancelled)
 
 
+def await_return(device: Any, timeout: float, during: str, cause: BaseException | None) -> float:
+    """Wait up to ``timeout`` seconds for a ``device`` lost during ``during`` (``cause``: the error that lost it)
+    to come back (``device.link.wait_for_device``); when it does, forget the loss (``device.gone = None``) and return
+    the seconds waited. Shared by the device workers and discovery; needs only ``serial``, ``gone`` and ``link``.
+
+    Raises :class:`DeviceUnavailable` ("offline for N s"), also kept as ``device.gone``, when it stays away.
+    """
+    waited = device.link.wait_for_device(timeout)
+    if waited is None:
+        device.gone = DeviceUnavailable(
+            f"offline for {timeout:.0f} s: the device dropped during {during} ({cause}) and did not come back "
+            f"within --device-wait {timeout:g} s", serial=device.serial,
+            remedy="reconnect the device (cable, `adb connect`, power) and rerun its checks")
+        raise device.gone
+    device.gone = None
+    return waited
+
+
 class DeviceWorker:
     """The work queue and thread of one device.
 
@@ -291,15 +309,7 @@ class DeviceWorker:
         self._emit("device_waiting", job.label, detail=f"{cause}; waiting up to {self.device_wait:g} s")
         _log.warning("[%s] %s during %s; waiting up to %g s for the device", self.serial, cause, job.label,
                      self.device_wait)
-        waited = self.device.link.wait_for_device(self.device_wait)
-        if waited is None:
-            gone = DeviceUnavailable(
-                f"offline for {self.device_wait:.0f} s: the device dropped during {job.label} ({cause}) and did not "
-                f"come back within --device-wait {self.device_wait:g} s", serial=self.serial,
-                remedy="reconnect the device (cable, `adb connect`, power) and rerun its checks")
-            self.device.gone = gone
-            raise gone
-        self.device.gone = None
+        waited = await_return(self.device, self.device_wait, job.label, cause)
         job.recovered_after_s = waited
         for svc in self._services.values():
             reset = getattr(svc, "reset", None)

@@ -25,7 +25,7 @@ from harness.device import Device
 from harness.errors import AdbServerError, DeviceError, DeviceUnavailable, Error, ProfileMatchError, UsageError
 from harness.facts import DeviceFacts
 from harness.profiles import AppRequirement, DeviceProfile, ProfileSet
-from harness.workers import recoverable
+from harness.workers import await_return, recoverable
 
 ALL = "all"
 
@@ -174,13 +174,7 @@ def _prepare(case: DeviceCase, profiles: ProfileSet, device_wait: float = 0.0) -
     def wait_back(state: RetryCallState) -> None:  # tenacity before_sleep: the getprop lost the device
         cause = state.outcome.exception() if state.outcome else None
         device.log.warning("%s during discovery (getprop); waiting up to %g s for the device", cause, device_wait)
-        waited = device.link.wait_for_device(device_wait)
-        if waited is None:
-            raise DeviceUnavailable(
-                f"offline for {device_wait:.0f} s: the device dropped during discovery (`getprop`: {cause}) and did "
-                f"not come back within --device-wait {device_wait:g} s", serial=device.serial,
-                remedy="reconnect the device (cable, `adb connect`, power) and rerun its checks")
-        device.gone = None
+        waited = await_return(device, device_wait, "discovery (`getprop`)", cause)
         device.log.warning("back after %.1f s; reading its properties again", waited)
 
     try:
