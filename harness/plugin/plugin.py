@@ -117,6 +117,15 @@ def run_mode_problems(config: pytest.Config) -> list[str]:
             if getattr(config.option, dest, False)]
 
 
+def _option_problems(config: pytest.Config) -> list[str]:
+    """Every usage error in this run's harness options (:func:`~harness.plugin.session.option_problems`) and pytest
+    modes (:func:`run_mode_problems`): the same list whether the run starts or only checks its arguments."""
+    return option_problems(region=config.getoption("region"), operator=config.getoption("operator"),
+                           shard=config.getoption("shard"), device_wait=config.getoption("device_wait"),
+                           adb_timeout=config.getoption("adb_timeout"), serials=config.getoption("serial"),
+                           adb_servers=config.getoption("adb_server")) + run_mode_problems(config)
+
+
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
@@ -142,11 +151,7 @@ def run_context(config: pytest.Config) -> RunContext:
     from harness.profiles import load_profiles  # deferred: only compliance runs load profiles
 
     region = config.getoption("region")
-    problems = option_problems(region=region, operator=config.getoption("operator"), shard=config.getoption("shard"),
-                               device_wait=config.getoption("device_wait"),
-                               adb_timeout=config.getoption("adb_timeout"), serials=config.getoption("serial"),
-                               adb_servers=config.getoption("adb_server"))
-    problems += run_mode_problems(config)
+    problems = _option_problems(config)
     if problems:
         return _stop(config, "\n".join(problems), 4)
     from harness.operator import normalize_code
@@ -299,10 +304,7 @@ def _check_args_and_exit(config: pytest.Config) -> None:
             missing.append(arg)
     if missing:
         pytest.exit(f"file or directory not found: {', '.join(missing)}", returncode=4)
-    problems = option_problems(region=config.getoption("region"), operator=config.getoption("operator"),
-                               shard=config.getoption("shard"), device_wait=config.getoption("device_wait"),
-                               adb_timeout=config.getoption("adb_timeout"))
-    problems += _expression_problems(config) + run_mode_problems(config)
+    problems = _option_problems(config) + _expression_problems(config)
     if problems:
         pytest.exit("; ".join(problems), returncode=4)
     from_args = config.args_source == pytest.Config.ArgsSource.ARGS
