@@ -181,13 +181,18 @@ class HomeScreenReader:
             xml, view = self._read()
         return xml, view
 
-    def _open(self, page: int, name: str, icon: LauncherItem) -> tuple[FolderRead, bool]:
-        """Open, read and close one folder; ``(reading, still on the page)``."""
+    def _tap_folder(self, page: int, name: str, icon: LauncherItem, how: str) -> None:
+        """Tap folder ``name``'s icon and wait until the launcher shows it open; ``how`` ends the error message
+        (``at (x, y)``, ``again``). Raises :class:`HomeScreenError` when it does not open."""
         self.driver.click(*icon.center)
         self.actions.append(f'open folder "{name}" on page {page}')
         if not self.driver.wait_selector(FOLDER_SELECTOR, timeout=self.folder_wait):
-            raise HomeScreenError(f'folder "{name}" on page {page} did not open when tapped at {icon.center}',
+            raise HomeScreenError(f'folder "{name}" on page {page} did not open when tapped {how}',
                                   serial=self.device.serial, remedy="check the device's screen; rerun")
+
+    def _open(self, page: int, name: str, icon: LauncherItem) -> tuple[FolderRead, bool]:
+        """Open, read and close one folder; ``(reading, still on the page)``."""
+        self._tap_folder(page, name, icon, f"at {icon.center}")
         xml, view = self._read()
         if not view.folder_open:
             raise HomeScreenError(f'folder "{name}" on page {page} closed again before it could be read',
@@ -231,11 +236,7 @@ class HomeScreenReader:
                 icon = view.find_folder(folder)
                 if icon is None:
                     break
-                self.driver.click(*icon.center)
-                self.actions.append(f'open folder "{folder}" on page {page}')
-                if not self.driver.wait_selector(FOLDER_SELECTOR, timeout=self.folder_wait):
-                    raise HomeScreenError(f'folder "{folder}" on page {page} did not open when tapped again',
-                                          serial=self.device.serial, remedy="check the device's screen; rerun")
+                self._tap_folder(page, folder, icon, "again")
                 _xml, view = self._read()
                 icons = view.find_apps(label, ("folder",))
             else:
